@@ -1,7 +1,37 @@
-//! The `shoal` command-line interface (subcommands are added by the issues
-//! that build them).
+//! The `shoal` command-line interface. Thin: parses flags, calls the
+//! libraries, prints. Each subcommand lives in its own `cmd/` module.
 
-fn main() {
-    eprintln!("shoal: no subcommands yet");
-    std::process::exit(2);
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// shoal: finds miscompilations in Cranelift and the wasm engines built on it.
+#[derive(Parser)]
+#[command(name = "shoal", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    // Each subcommand: `Name(cmd::name::Args)` here plus one arm in `main`.
+    /// Validate wasm modules against shoal's supported feature set.
+    Validate(cmd::validate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result: anyhow::Result<ExitCode> = match cli.command {
+        Command::Validate(a) => cmd::validate::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("shoal: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }

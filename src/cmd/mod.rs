@@ -1,0 +1,3 @@
+//! Subcommands; each module exposes `Args` (clap) and `run(Args) -> anyhow::Result<ExitCode>`.
+
+pub mod validate;
