@@ -117,6 +117,41 @@ fn resolve(
     }
 }
 
+/// Linked code and its trap-table registration (unregistered before the
+/// mapping is freed: fields drop in order).
+pub struct CodeUnit {
+    _registration: crate::native::CodeRegistration,
+    /// The code.
+    pub linked: Linked,
+}
+
+impl std::fmt::Debug for CodeUnit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CodeUnit({:?})", self.linked.memory.base())
+    }
+}
+
+impl CodeUnit {
+    /// Registers `linked`'s trap sites with the native trap handler.
+    pub fn register(linked: Linked) -> CodeUnit {
+        let registration = crate::native::register_code(
+            linked.memory.base() as usize,
+            linked.memory.len(),
+            &linked.traps,
+        );
+        CodeUnit {
+            _registration: registration,
+            linked,
+        }
+    }
+
+    /// Address of function `i` of the unit.
+    pub fn func(&self, i: usize) -> *const u8 {
+        // SAFETY: offsets lie within the mapping.
+        unsafe { self.linked.memory.base().add(self.linked.offsets[i]) }
+    }
+}
+
 /// A linked code unit: the mapping, each function's start offset, and every
 /// trap site (offset from the mapping's start).
 #[derive(Debug)]
@@ -216,29 +251,24 @@ fn apply(
     Ok(())
 }
 
-extern "C" fn ceil_f32(x: f32) -> f32 {
-    x.ceil()
+// Rounding libcalls (used by Cranelift without SSE4.1). Wasm requires a NaN
+// result to be quiet; libm returns a signaling NaN operand unchanged.
+macro_rules! rounding {
+    ($($name:ident: $t:ty => $op:ident;)*) => {$(
+        extern "C" fn $name(x: $t) -> $t {
+            if x.is_nan() { crate::num::quiet(x) } else { x.$op() }
+        }
+    )*};
 }
-extern "C" fn ceil_f64(x: f64) -> f64 {
-    x.ceil()
-}
-extern "C" fn floor_f32(x: f32) -> f32 {
-    x.floor()
-}
-extern "C" fn floor_f64(x: f64) -> f64 {
-    x.floor()
-}
-extern "C" fn trunc_f32(x: f32) -> f32 {
-    x.trunc()
-}
-extern "C" fn trunc_f64(x: f64) -> f64 {
-    x.trunc()
-}
-extern "C" fn nearest_f32(x: f32) -> f32 {
-    x.round_ties_even()
-}
-extern "C" fn nearest_f64(x: f64) -> f64 {
-    x.round_ties_even()
+rounding! {
+    ceil_f32: f32 => ceil;
+    ceil_f64: f64 => ceil;
+    floor_f32: f32 => floor;
+    floor_f64: f64 => floor;
+    trunc_f32: f32 => trunc;
+    trunc_f64: f64 => trunc;
+    nearest_f32: f32 => round_ties_even;
+    nearest_f64: f64 => round_ties_even;
 }
 extern "C" fn fma_f32(a: f32, b: f32, c: f32) -> f32 {
     a.mul_add(b, c)

@@ -14,7 +14,8 @@
 use crate::engine::{Extern, InstanceId, InstantiateError};
 use crate::jit::compile::compile_module;
 use crate::jit::libcalls::{self, range};
-use crate::jit::store::{CodeUnit, InstanceData, StoreInner, TableEntry, invoke};
+use crate::jit::code::CodeUnit;
+use crate::jit::store::{InstanceData, StoreInner, TableEntry, invoke};
 use crate::jit::vmctx::{VMOffsets, header};
 use crate::module::{ConstExpr, DataMode, ElemMode, ExternKind, Module};
 use crate::trap::Trap;

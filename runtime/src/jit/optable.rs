@@ -3,8 +3,9 @@
 //! A *simple* operator is one that becomes exactly one CLIF instruction of
 //! format `Unary`, `Binary`, `IntCompare`, `FloatCompare` or `LoadNoOffset`
 //! (`bitcast`) whose operands are the wasm operands in order. Scalar
-//! comparisons are followed by a `uextend` of the `i8` result to `i32`
-//! (the translator adds it; it is implied by the wasm result type).
+//! comparisons and `vany_true`/`vall_true` are followed by a `uextend` of
+//! their `i8` result to `i32` (the translator adds it; it is implied by the
+//! wasm result type).
 //! Everything else (control flow, memory, `eqz`, sign extension, lane ops,
 //! composite SIMD lowerings) is translated by hand in `jit::translate`.
 //!

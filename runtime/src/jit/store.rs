@@ -8,6 +8,7 @@
 //! store.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::panic::{self, AssertUnwindSafe};
 
 use cranelift_codegen::isa::OwnedTargetIsa;
@@ -15,44 +16,17 @@ use cranelift_codegen::isa::OwnedTargetIsa;
 use crate::engine::{
     Extern, GlobalAddr, HostFunc, InstanceId, InstantiateError, MemAddr, Store, TableAddr,
 };
-use crate::jit::code::Linked;
+use crate::jit::code::CodeUnit;
 use crate::jit::config::{BoundsMode, JitConfig};
 use crate::jit::linmem::{LinearMemory, MAX_STORE_MEMORY_BYTES};
 use crate::jit::vmctx::{VMFuncRef, VMGlobal, VMRuntime, VMTable};
 use crate::jit::{stack, trampoline, traps};
 use crate::module::{ExternType, Module};
-use crate::native::{self, CodeRegistration};
+use crate::native;
 use crate::trap::{Limits, Trap};
 use crate::values::{
     FuncAddr, FuncType, GlobalType, MemoryType, PAGE_SIZE, TableType, ValType, Value,
 };
-
-/// Linked code and its trap-table registration (unregistered first on drop).
-pub(crate) struct CodeUnit {
-    _registration: CodeRegistration,
-    pub(crate) linked: Linked,
-}
-
-impl CodeUnit {
-    /// Registers `linked`'s trap sites with the native trap handler.
-    pub(crate) fn register(linked: Linked) -> CodeUnit {
-        let registration = native::register_code(
-            linked.memory.base() as usize,
-            linked.memory.len(),
-            &linked.traps,
-        );
-        CodeUnit {
-            _registration: registration,
-            linked,
-        }
-    }
-
-    /// Address of function `i` of the unit.
-    pub(crate) fn func(&self, i: usize) -> *const u8 {
-        // SAFETY: offsets lie within the mapping.
-        unsafe { self.linked.memory.base().add(self.linked.offsets[i]) }
-    }
-}
 
 /// A host function's context, passed to its stub as `vmctx`.
 #[repr(C)]
@@ -105,13 +79,6 @@ pub(crate) struct GlobalEntry {
     pub(crate) cell: Box<VMGlobal>,
 }
 
-/// Per-signature glue code.
-#[derive(Default)]
-struct Glue {
-    entry: Option<*const u8>,
-    stub: Option<*const u8>,
-}
-
 /// An instance: its `vmctx`, resolved addresses and segment state.
 pub(crate) struct InstanceData {
     pub(crate) vmctx: Box<[u64]>,
@@ -155,8 +122,8 @@ pub(crate) struct StoreInner {
     /// functions may be referenced from other instances' tables).
     pub(crate) instances: Vec<Box<InstanceData>>,
     host_funcs: Vec<HostFunc>,
-    glue: HashMap<FuncType, Glue>,
-    glue_code: Vec<CodeUnit>,
+    /// Glue code this store uses (shared through a per-thread cache).
+    glue: HashMap<(FuncType, bool), Rc<CodeUnit>>,
     /// Total bytes of all linear memories (capped).
     pub(crate) memory_bytes: u64,
 }
@@ -182,7 +149,6 @@ impl JitStore {
                 instances: Vec::new(),
                 host_funcs: Vec::new(),
                 glue: HashMap::new(),
-                glue_code: Vec::new(),
                 memory_bytes: 0,
             }),
         }
@@ -226,29 +192,15 @@ impl StoreInner {
         self.config.bounds == BoundsMode::Guard
     }
 
-    /// Compiles (once per type) and returns the entry trampoline or host stub.
+    /// The entry trampoline (`stub == false`) or host stub for `ty`.
     fn glue_for(&mut self, ty: &FuncType, stub: bool) -> *const u8 {
-        let g = self.glue.entry(ty.clone()).or_default();
-        let have = if stub { g.stub } else { g.entry };
-        if let Some(p) = have {
-            return p;
+        if let Some(unit) = self.glue.get(&(ty.clone(), stub)) {
+            return unit.func(0);
         }
-        let func = if stub {
-            trampoline::host_stub(ty, &*self.isa)
-        } else {
-            trampoline::entry_trampoline(ty, &*self.isa)
-        };
-        let linked = trampoline::compile_standalone(vec![func], &*self.isa)
+        let unit = trampoline::cached(&self.config, &*self.isa, ty, stub)
             .unwrap_or_else(|e| panic!("jit: glue code for {ty} failed to compile: {e}"));
-        let unit = CodeUnit::register(linked);
         let p = unit.func(0);
-        self.glue_code.push(unit);
-        let g = self.glue.entry(ty.clone()).or_default();
-        if stub {
-            g.stub = Some(p);
-        } else {
-            g.entry = Some(p);
-        }
+        self.glue.insert((ty.clone(), stub), unit);
         p
     }
 

@@ -12,6 +12,10 @@
 //!   `HostCtx::call(ctx, values) -> status`, traps with `traps::PENDING` on
 //!   a nonzero status, and returns the results from the array.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use cranelift_codegen::Context;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::types;
@@ -22,7 +26,8 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-use crate::jit::code::{self, FuncCode, Linked};
+use crate::jit::code::{self, CodeUnit, FuncCode, Linked};
+use crate::jit::config::JitConfig;
 use crate::jit::translate::{clif_type, wasm_signature};
 use crate::jit::traps;
 use crate::values::FuncType;
@@ -124,4 +129,42 @@ pub(crate) fn compile_standalone(
         )?);
     }
     code::link(&out)
+}
+
+/// Glue units cached per thread: (configuration, type, is-stub).
+type GlueKey = (JitConfig, FuncType, bool);
+
+thread_local! {
+    static CACHE: RefCell<HashMap<GlueKey, Rc<CodeUnit>>> = RefCell::new(HashMap::new());
+}
+
+/// Most glue units kept per thread; beyond it units are compiled per store
+/// (so random signatures cannot grow memory without bound).
+const CACHE_LIMIT: usize = 4096;
+
+/// The entry trampoline (`stub == false`) or host stub for `ty`, compiled
+/// once per thread and configuration.
+pub(crate) fn cached(
+    config: &JitConfig,
+    isa: &dyn TargetIsa,
+    ty: &FuncType,
+    stub: bool,
+) -> Result<Rc<CodeUnit>, String> {
+    let key = (*config, ty.clone(), stub);
+    if let Some(u) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
+        return Ok(u);
+    }
+    let func = if stub {
+        host_stub(ty, isa)
+    } else {
+        entry_trampoline(ty, isa)
+    };
+    let unit = Rc::new(CodeUnit::register(compile_standalone(vec![func], isa)?));
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() < CACHE_LIMIT {
+            c.insert(key, unit.clone());
+        }
+    });
+    Ok(unit)
 }

@@ -327,13 +327,18 @@ impl<'a, 'f> FuncTranslator<'a, 'f> {
 
     /// A `v128` constant (as `i8x16`).
     fn v128_const(&mut self, v: u128) -> Value {
+        self.vector_const(types::I8X16, v)
+    }
+
+    /// A 128-bit vector constant of type `ty`.
+    fn vector_const(&mut self, ty: Type, v: u128) -> Value {
         let c = self
             .b
             .func
             .dfg
             .constants
             .insert(v.to_le_bytes().to_vec().into());
-        self.b.ins().vconst(types::I8X16, c)
+        self.b.ins().vconst(ty, c)
     }
 
     fn push(&mut self, v: Value) {

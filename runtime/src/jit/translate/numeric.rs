@@ -102,7 +102,13 @@ impl FuncTranslator<'_, '_> {
             InstructionFormat::Unary => {
                 let a = self.pop_as(m.arg);
                 let (inst, dfg) = self.b.ins().Unary(opcode, m.ty, a);
-                dfg.first_result(inst)
+                let r = dfg.first_result(inst);
+                // `vany_true`/`vall_true` yield an `i8` flag.
+                if self.value_type(r) == types::I8 {
+                    self.b.ins().uextend(types::I32, r)
+                } else {
+                    r
+                }
             }
             InstructionFormat::Binary => {
                 let b = self.pop();
