@@ -12,3 +12,4 @@ pub mod compare;
 pub mod execute;
 pub mod finding;
 pub mod verdict;
+pub mod wasm;
