@@ -8,6 +8,7 @@
 //! * [`finding`]: signatures, reports, atomic writes.
 #![deny(missing_docs)]
 
+pub mod campaign;
 pub mod compare;
 pub mod execute;
 pub mod finding;
