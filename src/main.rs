@@ -20,12 +20,15 @@ enum Command {
     // Each subcommand: `Name(cmd::name::Args)` here plus one arm in `main`.
     /// Validate wasm modules against shoal's supported feature set.
     Validate(cmd::validate::Args),
+    /// Run spec testsuite `.wast` scripts on shoal's engines.
+    Spectest(cmd::spectest::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<ExitCode> = match cli.command {
         Command::Validate(a) => cmd::validate::run(a),
+        Command::Spectest(a) => cmd::spectest::run(a),
     };
     match result {
         Ok(code) => code,
