@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 pub mod engine;
+pub mod interp;
 pub mod module;
 pub mod num;
 pub mod simd;
