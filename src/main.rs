@@ -22,6 +22,8 @@ enum Command {
     Bench(cmd::bench::Args),
     /// Validate wasm modules against shoal's supported feature set.
     Validate(cmd::validate::Args),
+    /// Run spec testsuite `.wast` scripts on shoal's engines.
+    Spectest(cmd::spectest::Args),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
     let result: anyhow::Result<ExitCode> = match cli.command {
         Command::Bench(a) => cmd::bench::run(a),
         Command::Validate(a) => cmd::validate::run(a),
+        Command::Spectest(a) => cmd::spectest::run(a),
     };
     match result {
         Ok(code) => code,

@@ -12,6 +12,7 @@ pub mod num;
 pub mod simd;
 pub mod trap;
 pub mod values;
+pub mod wast;
 
 pub use engine::{Engine, Extern, InstanceId, InstantiateError, Store};
 pub use module::{Module, ModuleError};
