@@ -7,6 +7,7 @@
 
 pub mod engine;
 pub mod module;
+pub mod native;
 pub mod num;
 pub mod simd;
 pub mod trap;
