@@ -7,6 +7,7 @@
 
 pub mod engine;
 pub mod interp;
+pub mod jit;
 pub mod module;
 pub mod native;
 pub mod num;

@@ -1,56 +1,18 @@
-//! Executable code memory and linking.
+//! Linking compiled functions into executable memory.
 //!
-//! Compiled functions are concatenated into one anonymous mapping (written
+//! Compiled functions are concatenated into one [`CodeMemory`] (written
 //! while read-write, then flipped to read-execute), relocations are applied
-//! in place, and the mapping is unmapped when its [`CodeMemory`] drops (the
-//! store owns it, so millions of short-lived stores do not grow RSS).
+//! in place, and the mapping is unmapped when it drops (the store owns it,
+//! so millions of short-lived stores do not grow RSS).
 
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir::{ExternalName, LibCall, TrapCode, UserExternalName};
 use cranelift_codegen::{FinalizedMachReloc, FinalizedRelocTarget, MachBufferFinalized};
 
-/// An executable mapping; unmapped on drop.
-#[derive(Debug)]
-pub struct CodeMemory {
-    ptr: *mut u8,
-    len: usize,
-}
+use crate::native::CodeMemory;
 
-// SAFETY: the mapping is immutable (read-execute) once published and owned
-// exclusively by this value.
-unsafe impl Send for CodeMemory {}
-
-impl CodeMemory {
-    /// Start address.
-    pub fn base(&self) -> *const u8 {
-        self.ptr
-    }
-
-    /// Length in bytes (page-rounded).
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// True if empty (never: mappings are at least one page).
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-}
-
-impl Drop for CodeMemory {
-    fn drop(&mut self) {
-        // SAFETY: `ptr`/`len` describe a mapping this value owns.
-        unsafe {
-            libc::munmap(self.ptr.cast(), self.len);
-        }
-    }
-}
-
-fn page_size() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(p).unwrap_or(4096)
-}
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::__m128i;
 
 /// One compiled function's bytes and metadata, resolved to stable names.
 #[derive(Debug)]
@@ -127,18 +89,15 @@ pub struct CodeUnit {
 
 impl std::fmt::Debug for CodeUnit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CodeUnit({:?})", self.linked.memory.base())
+        write!(f, "CodeUnit({:?})", self.linked.memory.as_ptr())
     }
 }
 
 impl CodeUnit {
     /// Registers `linked`'s trap sites with the native trap handler.
     pub fn register(linked: Linked) -> CodeUnit {
-        let registration = crate::native::register_code(
-            linked.memory.base() as usize,
-            linked.memory.len(),
-            &linked.traps,
-        );
+        let registration =
+            crate::native::register_code(linked.memory.addr(), linked.memory.len(), &linked.traps);
         CodeUnit {
             _registration: registration,
             linked,
@@ -148,7 +107,7 @@ impl CodeUnit {
     /// Address of function `i` of the unit.
     pub fn func(&self, i: usize) -> *const u8 {
         // SAFETY: offsets lie within the mapping.
-        unsafe { self.linked.memory.base().add(self.linked.offsets[i]) }
+        unsafe { self.linked.memory.as_ptr().add(self.linked.offsets[i]) }
     }
 }
 
@@ -174,53 +133,29 @@ pub fn link(funcs: &[FuncCode]) -> Result<Linked, String> {
         offsets.push(size);
         size += f.bytes.len();
     }
-    let page = page_size();
-    let len = size.max(1).next_multiple_of(page);
-    // SAFETY: a fresh anonymous private mapping; checked for failure.
-    let ptr = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            len,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    if ptr == libc::MAP_FAILED {
-        return Err("mmap of code memory failed".into());
-    }
-    let memory = CodeMemory {
-        ptr: ptr.cast(),
-        len,
-    };
+    let mut memory = CodeMemory::new(size.max(1)).map_err(|e| format!("code memory: {e}"))?;
+    let base = memory.as_ptr() as usize;
     let mut traps = Vec::new();
+    let bytes = memory.bytes_mut();
     for (f, &off) in funcs.iter().zip(&offsets) {
-        // SAFETY: `off + len` is within the mapping by construction.
-        unsafe {
-            std::ptr::copy_nonoverlapping(f.bytes.as_ptr(), memory.ptr.add(off), f.bytes.len());
-        }
+        bytes[off..off + f.bytes.len()].copy_from_slice(&f.bytes);
         for &(at, kind, target, addend) in &f.relocs {
             let target = match target {
                 Target::Func(i) => {
                     let i = i as usize;
-                    let o = *offsets
+                    base + *offsets
                         .get(i)
-                        .ok_or_else(|| format!("relocation to missing function {i}"))?;
-                    memory.ptr as usize + o
+                        .ok_or_else(|| format!("relocation to missing function {i}"))?
                 }
-                Target::Local(o) => memory.ptr as usize + off + o as usize,
+                Target::Local(o) => base + off + o as usize,
                 Target::Addr(a) => a,
             };
-            apply(&memory, off + at as usize, kind, target, addend)?;
+            let at = off + at as usize;
+            apply(&mut bytes[at..], base + at, kind, target, addend)?;
         }
         traps.extend(f.traps.iter().map(|&(o, c)| (o + off as u32, c)));
     }
-    // SAFETY: the mapping is ours; switching it to read-execute.
-    let rc = unsafe { libc::mprotect(ptr, len, libc::PROT_READ | libc::PROT_EXEC) };
-    if rc != 0 {
-        return Err("mprotect of code memory failed".into());
-    }
+    memory.publish().map_err(|e| format!("code memory: {e}"))?;
     Ok(Linked {
         memory,
         offsets,
@@ -228,23 +163,21 @@ pub fn link(funcs: &[FuncCode]) -> Result<Linked, String> {
     })
 }
 
+/// Patches one relocation at `site` (whose address is `pc`).
 fn apply(
-    mem: &CodeMemory,
-    at: usize,
+    site: &mut [u8],
+    pc: usize,
     kind: Reloc,
     target: usize,
     addend: i64,
 ) -> Result<(), String> {
     let what = (target as i64).wrapping_add(addend);
-    // SAFETY (both arms): `at` is inside the function's bytes in the mapping,
-    // which is still writable.
-    let site = unsafe { mem.ptr.add(at) };
     match kind {
-        Reloc::Abs8 => unsafe { std::ptr::write_unaligned(site.cast::<i64>(), what) },
+        Reloc::Abs8 => site[..8].copy_from_slice(&what.to_le_bytes()),
         Reloc::X86PCRel4 | Reloc::X86CallPCRel4 => {
-            let rel = i32::try_from(what - site as i64)
+            let rel = i32::try_from(what - pc as i64)
                 .map_err(|_| "PC-relative relocation out of range".to_string())?;
-            unsafe { std::ptr::write_unaligned(site.cast::<i32>(), rel) }
+            site[..4].copy_from_slice(&rel.to_le_bytes());
         }
         other => return Err(format!("unsupported relocation kind {other:?}")),
     }
@@ -281,12 +214,14 @@ extern "C" fn fma_f64(a: f64, b: f64, c: f64) -> f64 {
 /// or 0 when `b[i]`'s top bit is set.
 #[cfg(target_arch = "x86_64")]
 #[allow(improper_ctypes_definitions)] // __m128i travels in xmm registers, as Cranelift expects
-extern "C" fn x86_pshufb(
-    a: std::arch::x86_64::__m128i,
-    b: std::arch::x86_64::__m128i,
-) -> std::arch::x86_64::__m128i {
+extern "C" fn x86_pshufb(a: __m128i, b: __m128i) -> __m128i {
     // SAFETY: __m128i and [u8; 16] have the same size and no invalid values.
-    let (a, b): ([u8; 16], [u8; 16]) = unsafe { (std::mem::transmute(a), std::mem::transmute(b)) };
+    let (a, b): ([u8; 16], [u8; 16]) = unsafe {
+        (
+            std::mem::transmute::<__m128i, [u8; 16]>(a),
+            std::mem::transmute::<__m128i, [u8; 16]>(b),
+        )
+    };
     let mut r = [0u8; 16];
     for i in 0..16 {
         if b[i] & 0x80 == 0 {
@@ -294,7 +229,7 @@ extern "C" fn x86_pshufb(
         }
     }
     // SAFETY: as above.
-    unsafe { std::mem::transmute(r) }
+    unsafe { std::mem::transmute::<[u8; 16], __m128i>(r) }
 }
 
 fn libcall_address(lc: LibCall) -> Result<usize, String> {
@@ -310,10 +245,7 @@ fn libcall_address(lc: LibCall) -> Result<usize, String> {
         LibCall::FmaF32 => fma_f32 as extern "C" fn(f32, f32, f32) -> f32 as usize,
         LibCall::FmaF64 => fma_f64 as extern "C" fn(f64, f64, f64) -> f64 as usize,
         #[cfg(target_arch = "x86_64")]
-        LibCall::X86Pshufb => {
-            use std::arch::x86_64::__m128i;
-            x86_pshufb as extern "C" fn(__m128i, __m128i) -> __m128i as usize
-        }
+        LibCall::X86Pshufb => x86_pshufb as extern "C" fn(__m128i, __m128i) -> __m128i as usize,
         other => return Err(format!("unsupported libcall {other:?}")),
     })
 }

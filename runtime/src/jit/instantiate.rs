@@ -12,19 +12,14 @@
 //!    effects already performed stay.
 
 use crate::engine::{Extern, InstanceId, InstantiateError};
+use crate::jit::code::CodeUnit;
 use crate::jit::compile::compile_module;
 use crate::jit::libcalls::{self, range};
-use crate::jit::code::CodeUnit;
 use crate::jit::store::{InstanceData, StoreInner, TableEntry, invoke};
 use crate::jit::vmctx::{VMOffsets, header};
 use crate::module::{ConstExpr, DataMode, ElemMode, ExternKind, Module};
 use crate::trap::Trap;
-use crate::values::{PAGE_SIZE, Value};
-
-/// Host cap on one table's element count, as the interpreter applies it:
-/// `table.grow` beyond it returns -1 and a larger initial size is a
-/// resource error.
-pub const MAX_TABLE_ELEMENTS: u64 = 1 << 20;
+use crate::values::Value;
 
 /// Store addresses of every index space of the instance being built.
 #[derive(Default)]
@@ -60,23 +55,23 @@ pub(crate) unsafe fn instantiate(
     Ok(id)
 }
 
-/// Refuses modules whose own memories or tables exceed the host caps.
+/// Refuses modules whose own memories or tables start larger than the
+/// store's growth caps ([`crate::trap::Limits`]).
 fn check_resources(store: &StoreInner, module: &Module) -> Result<(), InstantiateError> {
-    let mut total = store.memory_bytes;
+    let limits = store.limits();
     for m in &module.memories[module.num_imported_memories as usize..] {
-        total = total.saturating_add(m.limits.min.saturating_mul(PAGE_SIZE));
-        if total > crate::jit::linmem::MAX_STORE_MEMORY_BYTES {
+        if m.limits.min > limits.max_memory_pages {
             return Err(InstantiateError::Resource(format!(
-                "memories exceed the host cap of {} bytes per store",
-                crate::jit::linmem::MAX_STORE_MEMORY_BYTES
+                "memory of {} pages exceeds the cap of {} pages",
+                m.limits.min, limits.max_memory_pages
             )));
         }
     }
     for t in &module.tables[module.num_imported_tables as usize..] {
-        if t.limits.min > MAX_TABLE_ELEMENTS {
+        if t.limits.min > limits.max_table_elems {
             return Err(InstantiateError::Resource(format!(
-                "table of {} elements exceeds the host cap of {MAX_TABLE_ELEMENTS}",
-                t.limits.min
+                "table of {} elements exceeds the cap of {} elements",
+                t.limits.min, limits.max_table_elems
             )));
         }
     }
@@ -148,7 +143,7 @@ fn allocate(
         .map(|seg| {
             seg.items
                 .iter()
-                .map(|e| store.to_raw(eval(store, &link, e)) as u64)
+                .map(|e| store.value_to_raw(eval(store, &link, e)) as u64)
                 .collect()
         })
         .collect();

@@ -9,7 +9,6 @@
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use crate::jit::instantiate::MAX_TABLE_ELEMENTS;
 use crate::jit::store::{InstanceData, StoreInner};
 use crate::jit::vmctx::{Libcall, VMOffsets, header};
 
@@ -45,8 +44,9 @@ const OK: u32 = 0;
 unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
     // SAFETY: called from generated code of a live instance.
     let (inst, store) = unsafe { parts(vmctx) };
+    let cap = store.limits().max_memory_pages;
     let m = &mut store.memories[inst.mems[mem as usize] as usize];
-    m.grow(delta, &mut store.memory_bytes).unwrap_or(u64::MAX)
+    m.grow(delta, cap).unwrap_or(u64::MAX)
 }
 
 unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u64, val: u32, len: u64) -> u32 {
@@ -122,6 +122,7 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u64) -> u64 {
     // SAFETY: as above.
     let (inst, store) = unsafe { parts(vmctx) };
+    let cap = store.limits().max_table_elems;
     let t = &mut store.tables[inst.tables[table as usize] as usize];
     let old = t.elems.len() as u64;
     let Some(new) = old.checked_add(delta) else {
@@ -133,7 +134,7 @@ unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u6
         u64::from(u32::MAX)
     };
     let max = t.ty.limits.max.map_or(absolute, |m| m.min(absolute));
-    if new > max || new > MAX_TABLE_ELEMENTS {
+    if new > max || new > cap {
         return u64::MAX;
     }
     t.elems.resize(new as usize, init);

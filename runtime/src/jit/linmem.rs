@@ -1,23 +1,26 @@
 //! Linear memories backed by anonymous mappings.
 //!
 //! A memory reserves address space up front (inaccessible) and makes its
-//! current size readable and writable, so growing never moves it while the
-//! reservation suffices. In guard-page mode a 32-bit memory reserves 8 GiB
-//! plus a page: no `index + offset + size` of a 32-bit access can leave the
-//! reservation, so out-of-bounds accesses fault on an inaccessible page.
-//! Otherwise the reservation is the memory's maximum capped by the store
-//! limit, which no memory can outgrow: the base address never changes.
+//! current size readable and writable, so growing does not move it while
+//! the reservation suffices. In guard-page mode a 32-bit memory reserves
+//! 8 GiB plus a page: no `index + offset + size` of a 32-bit access can
+//! leave the reservation, so out-of-bounds accesses fault on an inaccessible
+//! page, and the base never moves. Otherwise the reservation is the
+//! memory's maximum (its declared maximum and the store's growth cap, at
+//! most [`MAX_RESERVATION`]); a memory64 growing past that moves to a
+//! larger mapping (generated code reloads the base on every access).
+//!
+//! Growth follows [`crate::trap::Limits`]: beyond the declared maximum or
+//! `max_memory_pages` it fails with -1.
 
 use crate::jit::vmctx::VMMemory;
 use crate::values::{MemoryType, PAGE_SIZE};
 
-/// Host cap on the total size of a store's linear memories (4 GiB), as the
-/// interpreter applies it: growth past it returns -1 and instantiating past
-/// it is a resource error.
-pub const MAX_STORE_MEMORY_BYTES: u64 = 1 << 32;
-
 /// Reservation of a 32-bit memory in guard-page mode.
 const GUARD_RESERVATION: u64 = (8 << 30) + PAGE_SIZE;
+
+/// Largest reservation made up front (larger memory64s relocate).
+pub const MAX_RESERVATION: u64 = 8 << 30;
 
 /// A linear memory.
 #[derive(Debug)]
@@ -29,31 +32,40 @@ pub struct LinearMemory {
 }
 
 impl LinearMemory {
-    /// A zeroed memory of `ty.limits.min` pages (the caller checked the
-    /// store cap).
-    pub fn new(ty: MemoryType, guard: bool) -> Result<LinearMemory, String> {
+    /// A zeroed memory of `ty.limits.min` pages, which may grow to at most
+    /// `cap_pages` pages.
+    pub fn new(ty: MemoryType, guard: bool, cap_pages: u64) -> Result<LinearMemory, String> {
+        if ty.limits.min > cap_pages {
+            return Err(format!(
+                "memory of {} pages exceeds the growth cap of {cap_pages} pages",
+                ty.limits.min
+            ));
+        }
         let len = ty
             .limits
             .min
             .checked_mul(PAGE_SIZE)
-            .filter(|&l| l <= MAX_STORE_MEMORY_BYTES)
+            .and_then(|l| usize::try_from(l).ok())
             .ok_or("memory too large")?;
         let reserve = if guard && !ty.memory64 {
             GUARD_RESERVATION
         } else {
-            let max = spec_max_pages(&ty).saturating_mul(PAGE_SIZE);
-            max.min(MAX_STORE_MEMORY_BYTES).max(len)
+            let max = spec_max_pages(&ty).min(cap_pages).saturating_mul(PAGE_SIZE);
+            max.min(MAX_RESERVATION)
         };
-        let reserved = usize::try_from(reserve).map_err(|_| "reservation too large")?;
-        let ptr = reserve_region(reserved.max(page_size()))?;
+        let reserved = usize::try_from(reserve)
+            .unwrap_or(usize::MAX)
+            .max(len)
+            .max(page_size());
+        let ptr = reserve_region(reserved)?;
         let mut m = LinearMemory {
             ptr,
-            reserved: reserved.max(page_size()),
+            reserved,
             ty,
             vm: Box::new(VMMemory { base: ptr, len: 0 }),
         };
-        m.make_accessible(0, len as usize)?;
-        m.vm.len = len;
+        m.make_accessible(0, len)?;
+        m.vm.len = len as u64;
         Ok(m)
     }
 
@@ -95,28 +107,46 @@ impl LinearMemory {
     }
 
     /// `memory.grow`: the old page count, or `None` when the declared
-    /// maximum or the store cap (`total`, updated) forbids it.
-    pub fn grow(&mut self, delta: u64, total: &mut u64) -> Option<u64> {
+    /// maximum or `cap_pages` forbids it (or the host refuses).
+    pub fn grow(&mut self, delta: u64, cap_pages: u64) -> Option<u64> {
         let old = self.pages();
         let new = old.checked_add(delta)?;
-        if new > spec_max_pages(&self.ty) {
+        if new > spec_max_pages(&self.ty) || new > cap_pages {
             return None;
         }
-        let extra = delta.checked_mul(PAGE_SIZE)?;
-        let new_total = total.checked_add(extra)?;
-        if new_total > MAX_STORE_MEMORY_BYTES {
-            return None;
-        }
+        let new_len = usize::try_from(new.checked_mul(PAGE_SIZE)?).ok()?;
         let old_len = self.vm.len as usize;
-        let new_len = (new * PAGE_SIZE) as usize;
         if new_len > self.reserved {
-            // Unreachable: the reservation covers the maximum and the cap.
-            return None;
+            self.relocate(new_len).ok()?;
         }
         self.make_accessible(old_len, new_len).ok()?;
         self.vm.len = new_len as u64;
-        *total = new_total;
         Some(old)
+    }
+
+    /// Moves the contents to a reservation of at least `min` bytes, keeping
+    /// `self.vm`'s address (generated code holds it).
+    fn relocate(&mut self, min: usize) -> Result<(), String> {
+        let reserve = min.max(self.reserved.saturating_mul(2));
+        let ptr = reserve_region(reserve)?;
+        let len = self.vm.len as usize;
+        let old = (self.ptr, self.reserved);
+        self.ptr = ptr;
+        self.reserved = reserve;
+        if let Err(e) = self.make_accessible(0, len) {
+            // SAFETY: the new reservation is ours and unused.
+            unsafe { libc::munmap(ptr.cast(), reserve) };
+            (self.ptr, self.reserved) = old;
+            return Err(e);
+        }
+        // SAFETY: both ranges are mapped read-write and distinct; the old
+        // reservation is ours and no longer referenced afterwards.
+        unsafe {
+            std::ptr::copy_nonoverlapping(old.0, ptr, len);
+            libc::munmap(old.0.cast(), old.1);
+        }
+        self.vm.base = ptr;
+        Ok(())
     }
 
     /// Makes `[from, to)` of the reservation readable and writable.
@@ -186,32 +216,37 @@ mod tests {
     use super::*;
     use crate::values::Limits;
 
-    fn ty(min: u64, max: Option<u64>) -> MemoryType {
+    fn ty(min: u64, max: Option<u64>, memory64: bool) -> MemoryType {
         MemoryType {
             limits: Limits { min, max },
-            memory64: false,
+            memory64,
         }
     }
 
     #[test]
-    fn grows_within_and_beyond_reservation() {
+    fn grows_up_to_the_declared_maximum_and_the_cap() {
         for guard in [false, true] {
-            let mut m = LinearMemory::new(ty(1, Some(4)), guard).unwrap();
-            let mut total = PAGE_SIZE;
+            let mut m = LinearMemory::new(ty(1, Some(4), false), guard, 65536).unwrap();
             m.data_mut()[10] = 7;
-            assert_eq!(m.grow(2, &mut total), Some(1));
-            assert_eq!(m.grow(2, &mut total), None);
+            assert_eq!(m.grow(2, 65536), Some(1));
+            assert_eq!(m.grow(2, 65536), None);
             assert_eq!(m.pages(), 3);
             assert_eq!(m.data()[10], 7);
             assert_eq!(m.data()[3 * PAGE_SIZE as usize - 1], 0);
+            assert_eq!(m.grow(1, 3), None, "cap");
+            assert_eq!(m.grow(u64::MAX, u64::MAX), None);
         }
+        assert!(LinearMemory::new(ty(5, None, false), false, 4).is_err());
     }
 
     #[test]
-    fn store_cap_limits_growth() {
-        let mut m = LinearMemory::new(ty(0, None), false).unwrap();
-        let mut total = MAX_STORE_MEMORY_BYTES - PAGE_SIZE;
-        assert_eq!(m.grow(2, &mut total), None);
-        assert_eq!(m.grow(1, &mut total), Some(0));
+    fn memory64_relocates_beyond_its_reservation() {
+        let mut m = LinearMemory::new(ty(1, None, true), false, 1 << 20).unwrap();
+        m.reserved = PAGE_SIZE as usize; // pretend the reservation is full
+        m.data_mut()[5] = 9;
+        assert_eq!(m.grow(3, 1 << 20), Some(1));
+        assert_eq!(m.data()[5], 9);
+        assert_eq!(m.vm.base, m.ptr);
+        assert_eq!(m.len(), 4 * PAGE_SIZE);
     }
 }

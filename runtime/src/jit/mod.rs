@@ -35,8 +35,6 @@ pub mod vmctx;
 use cranelift_codegen::isa::OwnedTargetIsa;
 
 pub use config::{BoundsMode, FaultSpec, IsaLevel, JitConfig, OptLevel};
-pub use instantiate::MAX_TABLE_ELEMENTS;
-pub use linmem::MAX_STORE_MEMORY_BYTES;
 pub use store::JitStore;
 
 use crate::engine::{Engine, Store};

@@ -2,7 +2,7 @@
 //! the configured maximum call depth (tests use up to 100,000) is reached
 //! before native stack space runs out. Stacks are pooled per thread.
 //!
-//! The switch is a few instructions of inline assembly around one call; a
+//! The switch is a few instructions of assembly around one call; a
 //! trap unwinds (via `catch_traps`' jump buffer, set on the original stack)
 //! straight past it, which is fine because the abandoned stack holds no
 //! Rust frames with destructors: the callback catches panics itself.
@@ -138,24 +138,38 @@ fn trampoline_ptr<F: FnOnce() -> R, R>(_: &Call<F, R>) -> extern "C" fn(*mut u8)
     trampoline::<F, R>
 }
 
+// The switch lives in a global-asm function without unwind info, so a
+// backtrace taken on the execution stack (e.g. by a panic hook) ends there
+// instead of walking into garbage above the stack's top.
+#[cfg(target_arch = "x86_64")]
+std::arch::global_asm!(
+    ".text",
+    ".p2align 4",
+    ".globl shoal_jit_switch_stack",
+    ".type shoal_jit_switch_stack, @function",
+    "shoal_jit_switch_stack:",
+    // rdi = data (passed through), rsi = callback, rdx = new stack top.
+    "push rbp",
+    "mov rbp, rsp",
+    "mov rsp, rdx",
+    "call rsi",
+    "mov rsp, rbp",
+    "pop rbp",
+    "ret",
+    ".size shoal_jit_switch_stack, . - shoal_jit_switch_stack",
+);
+
+#[cfg(target_arch = "x86_64")]
+unsafe extern "C" {
+    fn shoal_jit_switch_stack(data: *mut u8, f: extern "C" fn(*mut u8), top: *mut u8);
+}
+
 #[cfg(target_arch = "x86_64")]
 fn switch_and_call(top: *mut u8, f: extern "C" fn(*mut u8), data: *mut u8) {
     // SAFETY: `top` is the 16-byte-aligned end of a mapped stack nobody else
-    // uses; the callee is a System V function that preserves r12, through
-    // which the original stack pointer is restored.
-    unsafe {
-        std::arch::asm!(
-            "mov r12, rsp",
-            "mov rsp, {top}",
-            "call {f}",
-            "mov rsp, r12",
-            top = in(reg) top,
-            f = in(reg) f,
-            in("rdi") data,
-            out("r12") _,
-            clobber_abi("C"),
-        );
-    }
+    // uses; `f` is a System V function, which preserves rbp (where the
+    // switch keeps the original stack pointer).
+    unsafe { shoal_jit_switch_stack(data, f, top) }
 }
 
 /// Elsewhere, run on the current stack.

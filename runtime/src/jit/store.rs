@@ -8,8 +8,8 @@
 //! store.
 
 use std::collections::HashMap;
-use std::rc::Rc;
 use std::panic::{self, AssertUnwindSafe};
+use std::rc::Rc;
 
 use cranelift_codegen::isa::OwnedTargetIsa;
 
@@ -18,15 +18,13 @@ use crate::engine::{
 };
 use crate::jit::code::CodeUnit;
 use crate::jit::config::{BoundsMode, JitConfig};
-use crate::jit::linmem::{LinearMemory, MAX_STORE_MEMORY_BYTES};
+use crate::jit::linmem::LinearMemory;
 use crate::jit::vmctx::{VMFuncRef, VMGlobal, VMRuntime, VMTable};
 use crate::jit::{stack, trampoline, traps};
 use crate::module::{ExternType, Module};
 use crate::native;
 use crate::trap::{Limits, Trap};
-use crate::values::{
-    FuncAddr, FuncType, GlobalType, MemoryType, PAGE_SIZE, TableType, ValType, Value,
-};
+use crate::values::{FuncAddr, FuncType, GlobalType, MemoryType, TableType, ValType, Value};
 
 /// A host function's context, passed to its stub as `vmctx`.
 #[repr(C)]
@@ -120,12 +118,11 @@ pub(crate) struct StoreInner {
     pub(crate) globals: Vec<GlobalEntry>,
     /// Instances, including ones whose initialization trapped (their
     /// functions may be referenced from other instances' tables).
+    #[allow(clippy::vec_box)] // boxed: vmctx and libcalls hold their addresses
     pub(crate) instances: Vec<Box<InstanceData>>,
     host_funcs: Vec<HostFunc>,
     /// Glue code this store uses (shared through a per-thread cache).
     glue: HashMap<(FuncType, bool), Rc<CodeUnit>>,
-    /// Total bytes of all linear memories (capped).
-    pub(crate) memory_bytes: u64,
 }
 
 /// A store of the JIT engine.
@@ -149,7 +146,6 @@ impl JitStore {
                 instances: Vec::new(),
                 host_funcs: Vec::new(),
                 glue: HashMap::new(),
-                memory_bytes: 0,
             }),
         }
     }
@@ -157,7 +153,7 @@ impl JitStore {
 
 impl StoreInner {
     /// A value in its raw 16-byte slot form.
-    pub(crate) fn to_raw(&self, v: Value) -> u128 {
+    pub(crate) fn value_to_raw(&self, v: Value) -> u128 {
         match v {
             Value::I32(x) => u128::from(x as u32),
             Value::I64(x) => u128::from(x as u64),
@@ -176,7 +172,7 @@ impl StoreInner {
     }
 
     /// A value from its raw slot form.
-    pub(crate) fn from_raw(&self, raw: u128, ty: ValType) -> Value {
+    pub(crate) fn raw_to_value(&self, raw: u128, ty: ValType) -> Value {
         match ty {
             ValType::I32 => Value::I32(raw as u32 as i32),
             ValType::I64 => Value::I64(raw as u64 as i64),
@@ -221,24 +217,21 @@ impl StoreInner {
         addr
     }
 
-    /// Allocates a memory after checking the store cap.
+    /// The store's limits.
+    pub(crate) fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Allocates a memory (its initial size must be within the growth cap).
     pub(crate) fn push_memory(&mut self, ty: MemoryType) -> Result<MemAddr, InstantiateError> {
-        let bytes = ty.limits.min.saturating_mul(PAGE_SIZE);
-        let total = self.memory_bytes.saturating_add(bytes);
-        if total > MAX_STORE_MEMORY_BYTES {
-            return Err(InstantiateError::Resource(format!(
-                "memory of {} pages exceeds the host cap of {MAX_STORE_MEMORY_BYTES} bytes per store",
-                ty.limits.min
-            )));
-        }
-        let mem = LinearMemory::new(ty, self.guard_pages()).map_err(InstantiateError::Resource)?;
-        self.memory_bytes = total;
+        let mem = LinearMemory::new(ty, self.guard_pages(), self.limits.max_memory_pages)
+            .map_err(InstantiateError::Resource)?;
         self.memories.push(mem);
         Ok(self.memories.len() as MemAddr - 1)
     }
 
     pub(crate) fn push_global(&mut self, ty: GlobalType, init: Value) -> GlobalAddr {
-        let bits = self.to_raw(init);
+        let bits = self.value_to_raw(init);
         self.globals.push(GlobalEntry {
             ty,
             cell: Box::new(VMGlobal { bits }),
@@ -248,7 +241,7 @@ impl StoreInner {
 
     pub(crate) fn global_value(&self, g: GlobalAddr) -> Value {
         let e = &self.globals[g as usize];
-        self.from_raw(e.cell.bits, e.ty.ty)
+        self.raw_to_value(e.cell.bits, e.ty.ty)
     }
 }
 
@@ -287,7 +280,7 @@ extern "C" fn host_call(ctx: *mut HostCtx, values: *mut u128) -> u32 {
             .params
             .iter()
             .enumerate()
-            .map(|(i, &t)| store.from_raw(*values.add(i), t))
+            .map(|(i, &t)| store.raw_to_value(*values.add(i), t))
             .collect();
         let f = &mut store.host_funcs[ctx.host];
         let r = panic::catch_unwind(AssertUnwindSafe(|| call_host_values(f, &ty, &args)))
@@ -295,7 +288,7 @@ extern "C" fn host_call(ctx: *mut HostCtx, values: *mut u128) -> u32 {
         match r {
             Ok(res) => {
                 for (i, v) in res.into_iter().enumerate() {
-                    *values.add(i) = store.to_raw(v);
+                    *values.add(i) = store.value_to_raw(v);
                 }
                 0
             }
@@ -331,7 +324,7 @@ pub(crate) unsafe fn invoke(
     let n = ty.params.len().max(ty.results.len()).max(1);
     let mut values = vec![0u128; n];
     for (slot, a) in values.iter_mut().zip(args) {
-        *slot = store.to_raw(*a);
+        *slot = store.value_to_raw(*a);
     }
     let stack = stack::take().unwrap_or_else(|e| panic!("jit: {e}"));
     let limits = store.limits;
@@ -356,7 +349,7 @@ pub(crate) unsafe fn invoke(
             .results
             .iter()
             .zip(&values)
-            .map(|(&t, &raw)| store.from_raw(raw, t))
+            .map(|(&t, &raw)| store.raw_to_value(raw, t))
             .collect()),
         Err(t) => Err(match traps::trap_for_code(t.code) {
             Some(trap) => trap,
@@ -423,7 +416,7 @@ impl Store for JitStore {
     }
 
     fn alloc_table(&mut self, ty: TableType, init: Value) -> TableAddr {
-        let raw = self.inner.to_raw(init) as u64;
+        let raw = self.inner.value_to_raw(init) as u64;
         self.inner.tables.push(TableEntry::new(ty, raw));
         self.inner.tables.len() as TableAddr - 1
     }
@@ -463,6 +456,6 @@ impl Store for JitStore {
     fn table_get(&self, t: TableAddr, idx: u64) -> Option<Value> {
         let t = &self.inner.tables[t as usize];
         let raw = *t.elems.get(usize::try_from(idx).ok()?)?;
-        Some(self.inner.from_raw(u128::from(raw), t.ty.elem))
+        Some(self.inner.raw_to_value(u128::from(raw), t.ty.elem))
     }
 }

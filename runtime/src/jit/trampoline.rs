@@ -2,7 +2,7 @@
 //! (wasm → Rust host function).
 //!
 //! Arguments and results cross the boundary in an array of 16-byte slots
-//! (a value in the low bytes of its slot; see `store::to_raw`).
+//! (a value in the low bytes of its slot; see `store::value_to_raw`).
 //!
 //! * Entry trampoline, System V: `fn(code, callee_vmctx, values)` loads the
 //!   arguments from `values`, calls `code` with the tail convention, and

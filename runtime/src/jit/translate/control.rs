@@ -65,11 +65,7 @@ impl FuncTranslator<'_, '_> {
             Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
                 self.frames.push(Frame::dead());
             }
-            Operator::Else => {
-                if !self.frames.last().is_some_and(|f| f.dead) {
-                    self.else_();
-                }
-            }
+            Operator::Else if !self.frames.last().is_some_and(|f| f.dead) => self.else_(),
             Operator::End => {
                 if self.frames.last().is_some_and(|f| f.dead) {
                     self.frames.pop();

@@ -100,10 +100,10 @@ impl FuncTranslator<'_, '_> {
     /// Pops an index or length and zero-extends it to `i64`.
     pub(super) fn pop_i64(&mut self) -> Value {
         let v = self.pop();
-        self.to_i64(v)
+        self.zext_i64(v)
     }
 
-    pub(super) fn to_i64(&mut self, v: Value) -> Value {
+    pub(super) fn zext_i64(&mut self, v: Value) -> Value {
         if self.value_type(v) == types::I32 {
             self.b.ins().uextend(types::I64, v)
         } else {
@@ -132,7 +132,7 @@ impl FuncTranslator<'_, '_> {
         let mem64 = self.env.module.memories[mem as usize].memory64;
         let vm = self.vmctx_slot(self.env.offsets.memory_slot(mem));
         let base = self.b.ins().load(types::I64, trusted(), vm, region::BASE);
-        let idx = self.to_i64(index);
+        let idx = self.zext_i64(index);
         let little = MemFlagsData::new().with_endianness(Endianness::Little);
         let flags = if self.env.config.bounds == BoundsMode::Guard && !mem64 {
             // Within the reservation by construction: index + offset + size

@@ -153,9 +153,9 @@ impl FuncTranslator<'_, '_> {
     fn simd_memory_op(&mut self, op: &Operator<'_>) -> TResult<bool> {
         use types::{I8X16, I16X8, I32X4, I64X2};
         match op {
-            Operator::V128Load { memarg } => self.vload(memarg, 16, |t, f, a, o| {
-                t.b.ins().load(I8X16, f, a, o)
-            }),
+            Operator::V128Load { memarg } => {
+                self.vload(memarg, 16, |t, f, a, o| t.b.ins().load(I8X16, f, a, o))
+            }
             Operator::V128Load8x8S { memarg } => {
                 self.vload(memarg, 8, |t, f, a, o| t.b.ins().sload8x8(f, a, o))
             }

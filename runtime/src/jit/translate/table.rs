@@ -136,7 +136,7 @@ impl FuncTranslator<'_, '_> {
     fn table_elem_addr(&mut self, table: u32, index: Value, code: TrapCode) -> Value {
         let t = self.vmctx_slot(self.env.offsets.table_slot(table));
         let len = self.b.ins().load(types::I64, trusted(), t, region::LEN);
-        let idx = self.to_i64(index);
+        let idx = self.zext_i64(index);
         let oob = self
             .b
             .ins()
