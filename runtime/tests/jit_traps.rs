@@ -6,6 +6,7 @@ mod jit_common;
 
 use jit_common::{call, wat};
 use shoal_runtime::engine::Store;
+use shoal_runtime::interp::InterpEngine;
 use shoal_runtime::jit::{BoundsMode, JitConfig, JitEngine, OptLevel};
 use shoal_runtime::values::{FuncType, ValType};
 use shoal_runtime::{Engine, Limits, Module, Trap, Value};
@@ -62,8 +63,7 @@ fn configs() -> Vec<JitConfig> {
     v
 }
 
-fn setup(cfg: JitConfig, limits: Limits) -> (Box<dyn Store>, shoal_runtime::InstanceId) {
-    let engine = JitEngine::new(cfg).unwrap();
+fn setup_on(engine: &dyn Engine, limits: Limits) -> (Box<dyn Store>, shoal_runtime::InstanceId) {
     let mut store = engine.new_store(limits);
     let fail = store.alloc_host_func(FuncType::default(), Box::new(|_| Err(Trap::Host)));
     let module = Module::new(&wat(TRAPS)).unwrap();
@@ -73,157 +73,211 @@ fn setup(cfg: JitConfig, limits: Limits) -> (Box<dyn Store>, shoal_runtime::Inst
     (store, inst)
 }
 
+fn setup(cfg: JitConfig, limits: Limits) -> (Box<dyn Store>, shoal_runtime::InstanceId) {
+    setup_on(&JitEngine::new(cfg).unwrap(), limits)
+}
+
 const PAGE: i32 = 65536;
 
-#[test]
-fn every_trap_kind_natively() {
+type Case = (&'static str, Vec<Value>, Result<Vec<Value>, Trap>);
+
+fn cases() -> Vec<Case> {
     use Value::{F32, F64, I32, I64};
+    vec![
+        ("unreachable", vec![], Err(Trap::Unreachable)),
+        (
+            "div_u",
+            vec![I32(1), I32(0)],
+            Err(Trap::IntegerDivideByZero),
+        ),
+        (
+            "div_s",
+            vec![I32(1), I32(0)],
+            Err(Trap::IntegerDivideByZero),
+        ),
+        (
+            "div_s",
+            vec![I32(i32::MIN), I32(-1)],
+            Err(Trap::IntegerOverflow),
+        ),
+        (
+            "div_s",
+            vec![I32(i32::MIN), I32(1)],
+            Ok(vec![I32(i32::MIN)]),
+        ),
+        (
+            "rem_u64",
+            vec![I64(5), I64(0)],
+            Err(Trap::IntegerDivideByZero),
+        ),
+        (
+            "div_s64",
+            vec![I64(i64::MIN), I64(-1)],
+            Err(Trap::IntegerOverflow),
+        ),
+        (
+            "trunc",
+            vec![F32(f32::NAN.to_bits())],
+            Err(Trap::InvalidConversionToInteger),
+        ),
+        (
+            "trunc",
+            vec![F32((-1.0f32).to_bits())],
+            Err(Trap::IntegerOverflow),
+        ),
+        ("trunc", vec![F32((-0.9f32).to_bits())], Ok(vec![I32(0)])),
+        (
+            "trunc64",
+            vec![F64(9.3e18f64.to_bits())],
+            Err(Trap::IntegerOverflow),
+        ),
+        // Exact boundaries of a one-page memory.
+        ("load32", vec![I32(PAGE - 4)], Ok(vec![I32(0)])),
+        ("load32", vec![I32(PAGE - 3)], Err(Trap::MemoryOutOfBounds)),
+        ("load8", vec![I32(PAGE - 1)], Ok(vec![I32(0)])),
+        ("load8", vec![I32(PAGE)], Err(Trap::MemoryOutOfBounds)),
+        ("load8", vec![I32(-1)], Err(Trap::MemoryOutOfBounds)),
+        ("load_off", vec![I32(0)], Err(Trap::MemoryOutOfBounds)),
+        ("load_off", vec![I32(-1)], Err(Trap::MemoryOutOfBounds)),
+        ("store16", vec![I32(PAGE - 2)], Ok(vec![])),
+        ("store16", vec![I32(PAGE - 1)], Err(Trap::MemoryOutOfBounds)),
+        ("v128load", vec![I32(PAGE - 16)], Ok(vec![I32(-65536)])),
+        (
+            "v128load",
+            vec![I32(PAGE - 15)],
+            Err(Trap::MemoryOutOfBounds),
+        ),
+        ("load64", vec![I64(i64::from(PAGE) - 8)], Ok(vec![I64(0)])),
+        (
+            "load64",
+            vec![I64(i64::from(PAGE) - 7)],
+            Err(Trap::MemoryOutOfBounds),
+        ),
+        ("load64", vec![I64(-1)], Err(Trap::MemoryOutOfBounds)),
+        ("store64_max", vec![I64(0)], Err(Trap::MemoryOutOfBounds)),
+        (
+            "fill",
+            vec![I32(PAGE - 1), I32(2)],
+            Err(Trap::MemoryOutOfBounds),
+        ),
+        ("fill", vec![I32(PAGE), I32(0)], Ok(vec![])),
+        // Tables and indirect calls.
+        ("table_get", vec![I32(4)], Err(Trap::TableOutOfBounds)),
+        ("table_get", vec![I32(3)], Ok(vec![Value::FuncRef(None)])),
+        (
+            "table_fill",
+            vec![I32(3), I32(2)],
+            Err(Trap::TableOutOfBounds),
+        ),
+        ("call_ind", vec![I32(0)], Ok(vec![I32(7)])),
+        ("call_ind", vec![I32(4)], Err(Trap::UndefinedElement)),
+        ("call_ind", vec![I32(-1)], Err(Trap::UndefinedElement)),
+        ("call_ind", vec![I32(2)], Err(Trap::UninitializedElement)),
+        (
+            "call_ind",
+            vec![I32(1)],
+            Err(Trap::IndirectCallTypeMismatch),
+        ),
+        ("host", vec![], Err(Trap::Host)),
+        ("recurse", vec![I32(1999)], Ok(vec![I32(1999)])),
+        ("recurse", vec![I32(2000)], Err(Trap::CallStackExhausted)),
+        // The store is still usable after every trap.
+        ("div_u", vec![I32(9), I32(3)], Ok(vec![I32(3)])),
+    ]
+}
+
+#[test]
+fn every_trap_kind_natively_and_as_the_interpreter() {
+    let cases = cases();
+    // The interpreter (the reference) agrees with every expectation...
+    let (mut s, i) = setup_on(&InterpEngine::new(), Limits::default());
+    for (name, args, expected) in &cases {
+        assert_eq!(
+            &call(&mut s, i, name, args),
+            expected,
+            "interp: {name}{args:?}"
+        );
+    }
+    // ...and so does every JIT configuration.
     for cfg in configs() {
         let (mut s, i) = setup(cfg, Limits::default());
-        let mut check = |name: &str, args: &[Value], expected: Result<Vec<Value>, Trap>| {
+        for (name, args, expected) in &cases {
             assert_eq!(
-                call(&mut s, i, name, args),
+                &call(&mut s, i, name, args),
                 expected,
                 "{cfg}: {name}{args:?}"
             );
-        };
-        check("unreachable", &[], Err(Trap::Unreachable));
-        check("div_u", &[I32(1), I32(0)], Err(Trap::IntegerDivideByZero));
-        check("div_s", &[I32(1), I32(0)], Err(Trap::IntegerDivideByZero));
-        check(
-            "div_s",
-            &[I32(i32::MIN), I32(-1)],
-            Err(Trap::IntegerOverflow),
-        );
-        check("div_s", &[I32(i32::MIN), I32(1)], Ok(vec![I32(i32::MIN)]));
-        check("rem_u64", &[I64(5), I64(0)], Err(Trap::IntegerDivideByZero));
-        check(
-            "div_s64",
-            &[I64(i64::MIN), I64(-1)],
-            Err(Trap::IntegerOverflow),
-        );
-        check(
-            "trunc",
-            &[F32(f32::NAN.to_bits())],
-            Err(Trap::InvalidConversionToInteger),
-        );
-        check(
-            "trunc",
-            &[F32((-1.0f32).to_bits())],
-            Err(Trap::IntegerOverflow),
-        );
-        check("trunc", &[F32((-0.9f32).to_bits())], Ok(vec![I32(0)]));
-        check(
-            "trunc64",
-            &[F64(9.3e18f64.to_bits())],
-            Err(Trap::IntegerOverflow),
-        );
-        // Exact boundaries of a one-page memory.
-        check("load32", &[I32(PAGE - 4)], Ok(vec![I32(0)]));
-        check("load32", &[I32(PAGE - 3)], Err(Trap::MemoryOutOfBounds));
-        check("load8", &[I32(PAGE - 1)], Ok(vec![I32(0)]));
-        check("load8", &[I32(PAGE)], Err(Trap::MemoryOutOfBounds));
-        check("load8", &[I32(-1)], Err(Trap::MemoryOutOfBounds));
-        check("load_off", &[I32(0)], Err(Trap::MemoryOutOfBounds));
-        check("load_off", &[I32(-1)], Err(Trap::MemoryOutOfBounds));
-        check("store16", &[I32(PAGE - 2)], Ok(vec![]));
-        check("store16", &[I32(PAGE - 1)], Err(Trap::MemoryOutOfBounds));
-        check("v128load", &[I32(PAGE - 16)], Ok(vec![I32(-65536)]));
-        check("v128load", &[I32(PAGE - 15)], Err(Trap::MemoryOutOfBounds));
-        check("load64", &[I64(i64::from(PAGE) - 8)], Ok(vec![I64(0)]));
-        check(
-            "load64",
-            &[I64(i64::from(PAGE) - 7)],
-            Err(Trap::MemoryOutOfBounds),
-        );
-        check("load64", &[I64(-1)], Err(Trap::MemoryOutOfBounds));
-        check("store64_max", &[I64(0)], Err(Trap::MemoryOutOfBounds));
-        check(
-            "fill",
-            &[I32(PAGE - 1), I32(2)],
-            Err(Trap::MemoryOutOfBounds),
-        );
-        check("fill", &[I32(PAGE), I32(0)], Ok(vec![]));
-        // Tables and indirect calls.
-        check("table_get", &[I32(4)], Err(Trap::TableOutOfBounds));
-        check("table_get", &[I32(3)], Ok(vec![Value::FuncRef(None)]));
-        check("table_fill", &[I32(3), I32(2)], Err(Trap::TableOutOfBounds));
-        check("call_ind", &[I32(0)], Ok(vec![I32(7)]));
-        check("call_ind", &[I32(4)], Err(Trap::UndefinedElement));
-        check("call_ind", &[I32(-1)], Err(Trap::UndefinedElement));
-        check("call_ind", &[I32(2)], Err(Trap::UninitializedElement));
-        check("call_ind", &[I32(1)], Err(Trap::IndirectCallTypeMismatch));
-        check("host", &[], Err(Trap::Host));
-        check("recurse", &[I32(1999)], Ok(vec![I32(1999)]));
-        check("recurse", &[I32(2000)], Err(Trap::CallStackExhausted));
-        // The store is still usable after every trap.
-        check("div_u", &[I32(9), I32(3)], Ok(vec![I32(3)]));
+        }
+    }
+}
+
+/// The JIT configurations to run, then the interpreter (reference).
+fn engines_with_interp() -> Vec<(String, Box<dyn Engine>)> {
+    let mut v: Vec<(String, Box<dyn Engine>)> = configs()
+        .into_iter()
+        .step_by(2)
+        .map(|c| {
+            (
+                c.to_string(),
+                Box::new(JitEngine::new(c).unwrap()) as Box<dyn Engine>,
+            )
+        })
+        .collect();
+    v.push(("interp".into(), Box::new(InterpEngine::new())));
+    v
+}
+
+#[test]
+fn deep_recursion() {
+    let limits = Limits {
+        fuel: None,
+        max_call_depth: 100_000,
+        ..Limits::default()
+    };
+    for (name, engine) in engines_with_interp() {
+        // 100,000 frames fit on the execution stack.
+        let (mut s, i) = setup_on(engine.as_ref(), limits);
+        let r = call(&mut s, i, "recurse", &[Value::I32(99_999)]);
+        assert_eq!(r, Ok(vec![Value::I32(99_999)]), "{name}");
+        let r = call(&mut s, i, "recurse", &[Value::I32(100_000)]);
+        assert_eq!(r, Err(Trap::CallStackExhausted), "{name}");
     }
 }
 
 #[test]
-fn deep_recursion_and_native_stack_overflow() {
+fn native_stack_overflow_is_a_clean_trap() {
+    // With no effective depth limit the native stack limit is reached
+    // first: still CallStackExhausted, never a crash.
+    let limits = Limits {
+        fuel: None,
+        max_call_depth: u32::MAX,
+        ..Limits::default()
+    };
     for cfg in configs().into_iter().step_by(2) {
-        // 100,000 frames fit on the execution stack.
-        let (mut s, i) = setup(
-            cfg,
-            Limits {
-                fuel: None,
-                max_call_depth: 100_000,
-                ..Limits::default()
-            },
-        );
-        assert_eq!(
-            call(&mut s, i, "recurse", &[Value::I32(99_999)]),
-            Ok(vec![Value::I32(99_999)])
-        );
-        assert_eq!(
-            call(&mut s, i, "recurse", &[Value::I32(100_000)]),
-            Err(Trap::CallStackExhausted)
-        );
-        // With no effective depth limit the native stack limit is reached
-        // first: still a clean CallStackExhausted, never a crash.
-        let (mut s, i) = setup(
-            cfg,
-            Limits {
-                fuel: None,
-                max_call_depth: u32::MAX,
-                ..Limits::default()
-            },
-        );
+        let (mut s, i) = setup(cfg, limits);
         let args = [Value::I64(1), Value::I64(2), Value::I64(3), Value::I64(4)];
-        assert_eq!(
-            call(&mut s, i, "forever", &args),
-            Err(Trap::CallStackExhausted)
-        );
-        assert_eq!(
-            call(&mut s, i, "recurse", &[Value::I32(10)]),
-            Ok(vec![Value::I32(10)])
-        );
+        let r = call(&mut s, i, "forever", &args);
+        assert_eq!(r, Err(Trap::CallStackExhausted), "{cfg}");
+        let r = call(&mut s, i, "recurse", &[Value::I32(10)]);
+        assert_eq!(r, Ok(vec![Value::I32(10)]), "{cfg}");
     }
 }
 
 #[test]
 fn fuel_exhaustion() {
-    for cfg in configs().into_iter().step_by(2) {
-        let (mut s, i) = setup(
-            cfg,
-            Limits {
-                fuel: Some(1000),
-                max_call_depth: 2000,
-                ..Limits::default()
-            },
-        );
-        assert_eq!(call(&mut s, i, "spin", &[]), Err(Trap::OutOfFuel));
+    let limits = Limits {
+        fuel: Some(1000),
+        max_call_depth: 2000,
+        ..Limits::default()
+    };
+    for (name, engine) in engines_with_interp() {
+        let (mut s, i) = setup_on(engine.as_ref(), limits);
+        assert_eq!(call(&mut s, i, "spin", &[]), Err(Trap::OutOfFuel), "{name}");
         // One unit per entered function: recurse(n) enters n + 1 frames.
-        assert_eq!(
-            call(&mut s, i, "recurse", &[Value::I32(999)]),
-            Ok(vec![Value::I32(999)])
-        );
-        assert_eq!(
-            call(&mut s, i, "recurse", &[Value::I32(1000)]),
-            Err(Trap::OutOfFuel)
-        );
+        let r = call(&mut s, i, "recurse", &[Value::I32(999)]);
+        assert_eq!(r, Ok(vec![Value::I32(999)]), "{name}");
+        let r = call(&mut s, i, "recurse", &[Value::I32(1000)]);
+        assert_eq!(r, Err(Trap::OutOfFuel), "{name}");
     }
 }
 
