@@ -306,3 +306,46 @@ fn fuel_and_depth_limits() {
         );
     }
 }
+
+#[test]
+fn fault_injection_miscompiles_exactly_the_chosen_operator() {
+    use shoal_runtime::jit::{FaultSpec, JitConfig, JitEngine};
+    let config = JitConfig {
+        inject_fault: Some(FaultSpec {
+            wasm: "i32.add",
+            emit: cranelift_codegen::ir::Opcode::Isub,
+        }),
+        ..JitConfig::default()
+    };
+    assert_eq!(config.to_string().parse::<JitConfig>(), Ok(config));
+    let faulty = JitEngine::new(config).unwrap();
+    let (mut s, i) = instance(&faulty, ARITH, Limits::default());
+    assert_eq!(
+        call(&mut s, i, "add", &[Value::I32(2), Value::I32(40)]),
+        Ok(vec![Value::I32(-38)])
+    );
+    // Other operators are untouched.
+    assert_eq!(
+        call(&mut s, i, "fac", &[Value::I64(5)]),
+        Ok(vec![Value::I64(120)])
+    );
+}
+
+#[test]
+fn host_panics_propagate_to_the_caller() {
+    for e in engines() {
+        let mut store = shoal_runtime::Engine::new_store(&e, Limits::default());
+        let h = store.alloc_host_func(FuncType::default(), Box::new(|_| panic!("host boom")));
+        let m = Module::new(&wat(
+            r#"(module (import "h" "f" (func $f)) (func (export "go") (call $f)))"#,
+        ))
+        .unwrap();
+        let i = store.instantiate(&m, &[Extern::Func(h)]).unwrap();
+        for _ in 0..2 {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                call(&mut store, i, "go", &[])
+            }));
+            assert!(r.is_err(), "the panic must reach the caller");
+        }
+    }
+}

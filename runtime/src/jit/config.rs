@@ -354,6 +354,65 @@ impl fmt::Display for JitConfig {
     }
 }
 
+impl std::str::FromStr for JitConfig {
+    type Err = String;
+
+    /// Parses the [`Display`](fmt::Display) form back (unknown or missing
+    /// parts are errors; omitted optional flags take their defaults).
+    fn from_str(text: &str) -> Result<JitConfig, String> {
+        let inner = text
+            .trim()
+            .strip_prefix("jit(")
+            .and_then(|t| t.strip_suffix(')'))
+            .ok_or_else(|| format!("not a JIT configuration: {text:?}"))?;
+        let mut c = JitConfig::default();
+        for part in inner.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part.split_once('=') {
+                Some(("opt", v)) => {
+                    c.opt = *OptLevel::ALL
+                        .iter()
+                        .find(|o| o.name() == v)
+                        .ok_or_else(|| format!("unknown opt level {v:?}"))?;
+                }
+                Some(("isa", v)) => {
+                    c.isa = *IsaLevel::ALL
+                        .iter()
+                        .find(|l| l.name() == v)
+                        .ok_or_else(|| format!("unknown ISA level {v:?}"))?;
+                }
+                Some(("bounds", v)) => {
+                    c.bounds = *[BoundsMode::Explicit, BoundsMode::Guard]
+                        .iter()
+                        .find(|b| b.name() == v)
+                        .ok_or_else(|| format!("unknown bounds mode {v:?}"))?;
+                }
+                Some(("fault", v)) => c.inject_fault = Some(parse_fault(v)?),
+                None if part == "noverify" => c.verifier = false,
+                None if part == "ra-check" => c.regalloc_checker = true,
+                None if part == "nan-canon" => c.nan_canonicalization = true,
+                _ => return Err(format!("unknown configuration part {part:?}")),
+            }
+        }
+        Ok(c)
+    }
+}
+
+/// Parses `wasm-op->clif-opcode`, e.g. `i32.add->isub`.
+fn parse_fault(v: &str) -> Result<FaultSpec, String> {
+    let (wasm, emit) = v
+        .split_once("->")
+        .ok_or_else(|| format!("fault must be op->opcode, got {v:?}"))?;
+    let mapping = crate::jit::optable::by_name(wasm)
+        .ok_or_else(|| format!("fault: {wasm:?} is not a simple operator"))?;
+    let emit: Opcode = emit
+        .parse()
+        .map_err(|_| format!("fault: unknown CLIF opcode {emit:?}"))?;
+    Ok(FaultSpec {
+        wasm: mapping.wasm,
+        emit,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,6 +430,27 @@ mod tests {
             ..JitConfig::default()
         };
         assert_eq!(c.to_string(), "jit(opt=speed,isa=sse2,bounds=guard)");
+    }
+
+    #[test]
+    fn names_parse_back() {
+        let mut all = JitConfig::all_for_host();
+        all.push(JitConfig {
+            verifier: false,
+            regalloc_checker: true,
+            nan_canonicalization: true,
+            inject_fault: Some(FaultSpec {
+                wasm: "i32.add",
+                emit: Opcode::Isub,
+            }),
+            ..JitConfig::default()
+        });
+        for c in all {
+            assert_eq!(c.to_string().parse::<JitConfig>(), Ok(c));
+        }
+        assert!("jit(opt=fast)".parse::<JitConfig>().is_err());
+        assert!("interp".parse::<JitConfig>().is_err());
+        assert!("jit(fault=i32.nope->isub)".parse::<JitConfig>().is_err());
     }
 
     #[test]

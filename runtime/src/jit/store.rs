@@ -121,6 +121,8 @@ pub(crate) struct StoreInner {
     #[allow(clippy::vec_box)] // boxed: vmctx and libcalls hold their addresses
     pub(crate) instances: Vec<Box<InstanceData>>,
     host_funcs: Vec<HostFunc>,
+    /// A host function's panic, resumed when the call leaves wasm.
+    pending_panic: Option<Box<dyn std::any::Any + Send>>,
     /// Glue code this store uses (shared through a per-thread cache).
     glue: HashMap<(FuncType, bool), Rc<CodeUnit>>,
 }
@@ -146,6 +148,7 @@ impl JitStore {
                 instances: Vec::new(),
                 host_funcs: Vec::new(),
                 glue: HashMap::new(),
+                pending_panic: None,
             }),
         }
     }
@@ -283,8 +286,15 @@ extern "C" fn host_call(ctx: *mut HostCtx, values: *mut u128) -> u32 {
             .map(|(i, &t)| store.raw_to_value(*values.add(i), t))
             .collect();
         let f = &mut store.host_funcs[ctx.host];
-        let r = panic::catch_unwind(AssertUnwindSafe(|| call_host_values(f, &ty, &args)))
-            .unwrap_or(Err(Trap::Host));
+        // A panic cannot unwind through generated code: it is carried past
+        // it (as a trap) and resumed once the call has left wasm.
+        let r = match panic::catch_unwind(AssertUnwindSafe(|| call_host_values(f, &ty, &args))) {
+            Ok(r) => r,
+            Err(payload) => {
+                store.pending_panic = Some(payload);
+                Err(Trap::Host)
+            }
+        };
         match r {
             Ok(res) => {
                 for (i, v) in res.into_iter().enumerate() {
@@ -363,6 +373,9 @@ pub(crate) unsafe fn invoke(
         stack.release_pages();
     }
     stack::give_back(stack);
+    if let Some(payload) = store.pending_panic.take() {
+        panic::resume_unwind(payload);
+    }
     result
 }
 
