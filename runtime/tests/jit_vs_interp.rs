@@ -66,7 +66,11 @@ fn arg(rng: &mut Rng, ty: ValType) -> Value {
         ValType::F64 => Value::F64((pick(rng) as f64).to_bits()),
         ValType::V128 => Value::V128(u128::from(rng.next()) << 64 | u128::from(rng.next())),
         ValType::FuncRef => Value::FuncRef(None),
-        ValType::ExternRef => Value::ExternRef(if rng.next() % 2 == 0 { None } else { Some(7) }),
+        ValType::ExternRef => Value::ExternRef(if rng.next().is_multiple_of(2) {
+            None
+        } else {
+            Some(7)
+        }),
     }
 }
 
