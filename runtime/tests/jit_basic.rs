@@ -349,3 +349,24 @@ fn host_panics_propagate_to_the_caller() {
         }
     }
 }
+
+#[test]
+fn debugging_knobs_and_clif_access() {
+    use shoal_runtime::jit::{JitConfig, JitEngine};
+    let config = JitConfig {
+        regalloc_checker: true,
+        nan_canonicalization: true,
+        ..JitConfig::default()
+    };
+    let e = JitEngine::new(config).unwrap();
+    let (mut s, i) = instance(&e, ARITH, Limits::default());
+    assert_eq!(
+        call(&mut s, i, "sum", &[Value::I32(10)]),
+        Ok(vec![Value::I32(55)])
+    );
+    let module = Module::new(&wat(ARITH)).unwrap();
+    let clif = e.clif(&module).unwrap();
+    assert_eq!(clif.len(), module.bodies.len());
+    let text = clif[0].display().to_string();
+    assert!(text.contains("iadd") && text.contains("tail"), "{text}");
+}
