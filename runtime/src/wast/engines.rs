@@ -30,10 +30,14 @@ impl fmt::Debug for EngineSpec {
 /// named but not implemented yet).
 const REGISTRY: &[(&str, Option<MakeEngine>)] = &[
     // The reference interpreter (branch `interp`).
-    ("interp", None),
+    ("interp", Some(make_interp)),
     // The Cranelift JIT (branch `jit`).
     ("jit", None),
 ];
+
+fn make_interp() -> Box<dyn Engine> {
+    Box::new(crate::interp::InterpEngine::new())
+}
 
 /// Accepted values of `--engine`: every registered name, plus `all`.
 pub fn engine_names() -> Vec<&'static str> {
