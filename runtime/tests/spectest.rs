@@ -32,15 +32,7 @@ const KNOWN_FAILING: &[(&str, &str)] = &[
     ),
 ];
 
-/// Files whose name starts with this fail until the SIMD evaluator (branch
-/// `simd`) is merged: the interpreter rejects modules using SIMD operators
-/// `crate::simd` does not implement yet.
-const KNOWN_FAILING_PREFIX: (&str, &str) = ("simd_", "SIMD operators not yet implemented");
-
 fn known_failure(file: &str) -> Option<&'static str> {
-    if file.starts_with(KNOWN_FAILING_PREFIX.0) {
-        return Some(KNOWN_FAILING_PREFIX.1);
-    }
     KNOWN_FAILING
         .iter()
         .find(|(name, _)| *name == file)
@@ -109,14 +101,7 @@ fn run_suite(spec: &EngineSpec) {
                 say(&format!("    KNOWN FAILURE ({why})"));
             }
             (true, None) => failing.push(r),
-            (false, Some(_))
-                if !name
-                    .as_deref()
-                    .unwrap_or("")
-                    .starts_with(KNOWN_FAILING_PREFIX.0) =>
-            {
-                stale.push(r.path.display().to_string())
-            }
+            (false, Some(_)) => stale.push(r.path.display().to_string()),
             (false, _) => {}
         }
     }
