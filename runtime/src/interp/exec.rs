@@ -14,7 +14,7 @@ use super::memory::{self, load, store};
 use super::slots::{bin, bin_t, extend_lanes, lane_mask, splat, un, un_t};
 use super::store::{CodeArena, ExecState, Frame, FuncInst, HostFuncInst, InterpStore, Runtime};
 use super::table;
-use crate::num;
+use crate::num::{self, WasmFloat};
 use crate::trap::Trap;
 use crate::values::{FuncAddr, Value};
 
@@ -86,6 +86,15 @@ fn take_fuel(fuel: &mut u64) -> Result<(), Trap> {
     }
     *fuel -= 1;
     Ok(())
+}
+
+/// Applies a float operation whose NaN result must be the (quieted) NaN
+/// operand: software rounding (`floor` and friends on baseline x86-64)
+/// would return a signalling NaN unchanged.
+#[inline(always)]
+fn quieting<F: WasmFloat, R: WasmFloat>(a: F, f: impl FnOnce(F) -> R) -> R {
+    let r = f(a);
+    if a.nan() { num::quiet(r) } else { r }
 }
 
 /// Checks a host function's results against its signature.
@@ -584,11 +593,11 @@ fn run<const COUNT: bool>(
             Op::F32Ge => bin::<f32, bool>(stack, &mut sp, |a, b| a >= b),
             Op::F32Abs => un::<u32, u32>(stack, sp, |a| a & 0x7fff_ffff),
             Op::F32Neg => un::<u32, u32>(stack, sp, |a| a ^ 0x8000_0000),
-            Op::F32Ceil => un::<f32, f32>(stack, sp, f32::ceil),
-            Op::F32Floor => un::<f32, f32>(stack, sp, f32::floor),
-            Op::F32Trunc => un::<f32, f32>(stack, sp, f32::trunc),
+            Op::F32Ceil => un::<f32, f32>(stack, sp, |a| quieting(a, f32::ceil)),
+            Op::F32Floor => un::<f32, f32>(stack, sp, |a| quieting(a, f32::floor)),
+            Op::F32Trunc => un::<f32, f32>(stack, sp, |a| quieting(a, f32::trunc)),
             Op::F32Nearest => un::<f32, f32>(stack, sp, num::fnearest),
-            Op::F32Sqrt => un::<f32, f32>(stack, sp, f32::sqrt),
+            Op::F32Sqrt => un::<f32, f32>(stack, sp, |a| quieting(a, f32::sqrt)),
             Op::F32Add => bin::<f32, f32>(stack, &mut sp, |a, b| a + b),
             Op::F32Sub => bin::<f32, f32>(stack, &mut sp, |a, b| a - b),
             Op::F32Mul => bin::<f32, f32>(stack, &mut sp, |a, b| a * b),
@@ -607,11 +616,11 @@ fn run<const COUNT: bool>(
             Op::F64Ge => bin::<f64, bool>(stack, &mut sp, |a, b| a >= b),
             Op::F64Abs => un::<u64, u64>(stack, sp, |a| a & !(1 << 63)),
             Op::F64Neg => un::<u64, u64>(stack, sp, |a| a ^ (1 << 63)),
-            Op::F64Ceil => un::<f64, f64>(stack, sp, f64::ceil),
-            Op::F64Floor => un::<f64, f64>(stack, sp, f64::floor),
-            Op::F64Trunc => un::<f64, f64>(stack, sp, f64::trunc),
+            Op::F64Ceil => un::<f64, f64>(stack, sp, |a| quieting(a, f64::ceil)),
+            Op::F64Floor => un::<f64, f64>(stack, sp, |a| quieting(a, f64::floor)),
+            Op::F64Trunc => un::<f64, f64>(stack, sp, |a| quieting(a, f64::trunc)),
             Op::F64Nearest => un::<f64, f64>(stack, sp, num::fnearest),
-            Op::F64Sqrt => un::<f64, f64>(stack, sp, f64::sqrt),
+            Op::F64Sqrt => un::<f64, f64>(stack, sp, |a| quieting(a, f64::sqrt)),
             Op::F64Add => bin::<f64, f64>(stack, &mut sp, |a, b| a + b),
             Op::F64Sub => bin::<f64, f64>(stack, &mut sp, |a, b| a - b),
             Op::F64Mul => bin::<f64, f64>(stack, &mut sp, |a, b| a * b),
@@ -636,12 +645,12 @@ fn run<const COUNT: bool>(
             Op::F32ConvertI32U => un::<u32, f32>(stack, sp, |a| a as f32),
             Op::F32ConvertI64S => un::<i64, f32>(stack, sp, |a| a as f32),
             Op::F32ConvertI64U => un::<u64, f32>(stack, sp, |a| a as f32),
-            Op::F32DemoteF64 => un::<f64, f32>(stack, sp, |a| a as f32),
+            Op::F32DemoteF64 => un::<f64, f32>(stack, sp, |a| quieting(a, |x| x as f32)),
             Op::F64ConvertI32S => un::<i32, f64>(stack, sp, |a| a as f64),
             Op::F64ConvertI32U => un::<u32, f64>(stack, sp, |a| a as f64),
             Op::F64ConvertI64S => un::<i64, f64>(stack, sp, |a| a as f64),
             Op::F64ConvertI64U => un::<u64, f64>(stack, sp, |a| a as f64),
-            Op::F64PromoteF32 => un::<f32, f64>(stack, sp, |a| a as f64),
+            Op::F64PromoteF32 => un::<f32, f64>(stack, sp, |a| quieting(a, |x| x as f64)),
             Op::I32TruncSatF32S => un::<f32, i32>(stack, sp, |a| a as i32),
             Op::I32TruncSatF32U => un::<f32, u32>(stack, sp, |a| a as u32),
             Op::I32TruncSatF64S => un::<f64, i32>(stack, sp, |a| a as i32),
