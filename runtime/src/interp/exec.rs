@@ -46,8 +46,11 @@ pub(crate) fn invoke(
     let size = (w.frame_size as usize)
         .max(args.len())
         .max(w.results as usize);
-    exec.stack.clear();
-    exec.stack.resize(size.max(1024), 0);
+    // Stale slots are harmless: locals are zeroed on entry and operands are
+    // always written before they are read.
+    if exec.stack.len() < size {
+        exec.stack.resize(size.max(1024), 0);
+    }
     for (i, a) in args.iter().enumerate() {
         exec.stack[i] = value_to_slot(*a);
     }
