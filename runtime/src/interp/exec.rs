@@ -46,7 +46,7 @@ pub(crate) fn invoke(
     let size = (w.frame_size as usize)
         .max(args.len())
         .max(w.results as usize);
-    // Stale slots are harmless: locals are zeroed on entry and operands are
+    // Stale slots are harmless once the locals are zeroed: operands are
     // always written before they are read.
     if exec.stack.len() < size {
         exec.stack.resize(size.max(1024), 0);
@@ -55,6 +55,7 @@ pub(crate) fn invoke(
         exec.stack[i] = value_to_slot(*a);
     }
     let sp = (w.params + w.locals) as usize;
+    exec.stack[w.params as usize..sp].fill(0);
     let regs = Regs {
         pc: w.entry as usize,
         sp,
