@@ -8,10 +8,12 @@
 pub mod engine;
 pub mod interp;
 pub mod module;
+pub mod native;
 pub mod num;
 pub mod simd;
 pub mod trap;
 pub mod values;
+pub mod wast;
 
 pub use engine::{Engine, Extern, InstanceId, InstantiateError, Store};
 pub use module::{Module, ModuleError};

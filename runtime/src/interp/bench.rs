@@ -253,6 +253,7 @@ fn run_once(module: &Module, arg: i32, count: bool) -> Result<(Vec<Value>, u64),
     let mut store: InterpStore = InterpEngine.interp_store(Limits {
         fuel: None,
         max_call_depth: 100_000,
+        ..Limits::default()
     });
     store.set_counting(count);
     let inst = match store.instantiate(module, &[]) {

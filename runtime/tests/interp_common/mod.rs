@@ -27,6 +27,7 @@ pub fn store_with(fuel: Option<u64>, max_call_depth: u32) -> InterpStore {
     InterpEngine.interp_store(Limits {
         fuel,
         max_call_depth,
+        ..Limits::default()
     })
 }
 
