@@ -32,7 +32,7 @@ use ::wast::lexer::Lexer;
 use ::wast::parser::{self, ParseBuffer};
 
 use crate::engine::Engine;
-use crate::trap::{DEFAULT_MAX_CALL_DEPTH, Limits};
+use crate::trap::Limits;
 
 pub use engines::{EngineSpec, MakeEngine, engines_by_name};
 pub use report::{Failure, FileReport, FileStatus, Outcome, Totals};
@@ -42,11 +42,11 @@ pub use script::trap_matches;
 /// test needs, so that an engine stuck in a loop fails instead of hanging.
 pub const SCRIPT_FUEL: u64 = 2_000_000_000;
 
-/// The limits scripts run under: [`SCRIPT_FUEL`] and the default call depth.
+/// The limits scripts run under: [`SCRIPT_FUEL`], otherwise the defaults.
 pub fn script_limits() -> Limits {
     Limits {
         fuel: Some(SCRIPT_FUEL),
-        max_call_depth: DEFAULT_MAX_CALL_DEPTH,
+        ..Limits::default()
     }
 }
 
