@@ -15,7 +15,7 @@ use super::slots::{bin, bin_t, extend_lanes, lane_mask, splat, un, un_t};
 use super::store::{CodeArena, ExecState, Frame, FuncInst, HostFuncInst, InterpStore, Runtime};
 use super::table;
 use crate::num::{self, WasmFloat};
-use crate::trap::Trap;
+use crate::trap::{Limits, Trap};
 use crate::values::{FuncAddr, Value};
 
 /// `Store::call`: runs `func` with fresh fuel at depth 1.
@@ -61,11 +61,10 @@ pub(crate) fn invoke(
         sp,
         fp: 0,
     };
-    let max_depth = limits.max_call_depth;
     if exec.counting {
-        run::<true>(code, rt, exec, max_depth, regs)?;
+        run::<true>(code, rt, exec, limits, regs)?;
     } else {
-        run::<false>(code, rt, exec, max_depth, regs)?;
+        run::<false>(code, rt, exec, limits, regs)?;
     }
     let ty = types.get(w.ty);
     Ok(ty
@@ -160,9 +159,10 @@ fn run<const COUNT: bool>(
     code: &CodeArena,
     rt: &mut Runtime,
     exec: &mut ExecState,
-    max_depth: u32,
+    limits: &Limits,
     regs: Regs,
 ) -> Result<(), Trap> {
+    let max_depth = limits.max_call_depth;
     let ExecState {
         stack,
         frames,
@@ -406,11 +406,12 @@ fn run<const COUNT: bool>(
                 let n = stack[sp - 1] as u64;
                 let init = stack[sp - 2] as u64;
                 sp -= 1;
-                stack[sp - 1] = match rt.tables[table as usize].grow(n, init) {
-                    Some(old) => old as Slot,
-                    None if is64 => u64::MAX as Slot,
-                    None => u32::MAX as Slot,
-                };
+                stack[sp - 1] =
+                    match rt.tables[table as usize].grow(n, init, limits.max_table_elems) {
+                        Some(old) => old as Slot,
+                        None if is64 => u64::MAX as Slot,
+                        None => u32::MAX as Slot,
+                    };
             }
             Op::TableFill(t) => {
                 let (i, v, n) = pop3!();
@@ -433,7 +434,7 @@ fn run<const COUNT: bool>(
             }
             Op::MemoryGrow { mem, is64 } => {
                 let n = stack[sp - 1] as u64;
-                stack[sp - 1] = match rt.memories[mem as usize].grow(n, &mut rt.memory_bytes) {
+                stack[sp - 1] = match rt.memories[mem as usize].grow(n, limits.max_memory_pages) {
                     Some(old) => old as Slot,
                     None if is64 => u64::MAX as Slot,
                     None => u32::MAX as Slot,
@@ -476,6 +477,13 @@ fn run<const COUNT: bool>(
             Op::Store16(m) => store!(m, 2, u16),
             Op::Store32(m) => store!(m, 4, u32),
             Op::Store64(m) => store!(m, 8, u64),
+
+            Op::AddOffset { depth, lo, hi } => {
+                let at = sp - depth as usize;
+                let offset = (hi as u64) << 32 | lo as u64;
+                let ea = (stack[at] as u64).checked_add(offset);
+                stack[at] = ea.ok_or(Trap::MemoryOutOfBounds)? as Slot;
+            }
 
             Op::V128Load(m) => load!(m, 16, u128::from_le_bytes),
             Op::V128Store(m) => store!(m, 16, u128),
