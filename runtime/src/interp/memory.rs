@@ -13,22 +13,24 @@ use std::alloc::{Layout, alloc_zeroed};
 use crate::trap::Trap;
 use crate::values::{MemoryType, PAGE_SIZE};
 
-/// A zero-filled buffer of `len` bytes; `None` if the allocator refuses.
-/// (Zeroed allocations let the OS hand out untouched pages lazily.)
-fn zeroed(len: u64) -> Option<Vec<u8>> {
+/// A zero-filled buffer of `len` bytes with room for `capacity` (all of it
+/// zeroed); `None` if the allocator refuses. Zeroed allocations let the OS
+/// hand out untouched pages lazily.
+fn zeroed(len: u64, capacity: u64) -> Option<Vec<u8>> {
     let len = usize::try_from(len).ok()?;
-    if len == 0 {
+    let cap = usize::try_from(capacity).ok()?.max(len);
+    if cap == 0 {
         return Some(Vec::new());
     }
-    let layout = Layout::array::<u8>(len).ok()?;
+    let layout = Layout::array::<u8>(cap).ok()?;
     // SAFETY: `layout` has a non-zero size.
     let p = unsafe { alloc_zeroed(layout) };
     if p.is_null() {
         return None;
     }
     // SAFETY: `p` was allocated by the global allocator with the layout of
-    // `len` bytes (align 1); all `len` bytes are initialised (zero).
-    Some(unsafe { Vec::from_raw_parts(p, len, len) })
+    // `cap` bytes (align 1); the first `len <= cap` bytes are initialised.
+    Some(unsafe { Vec::from_raw_parts(p, len, cap) })
 }
 
 /// A linear memory instance.
@@ -52,13 +54,31 @@ impl MemInst {
     pub fn new(ty: MemoryType, pages: u64) -> Option<MemInst> {
         Some(MemInst {
             ty,
-            data: zeroed(pages.checked_mul(PAGE_SIZE)?)?,
+            data: zeroed(pages.checked_mul(PAGE_SIZE)?, 0)?,
         })
     }
 
     /// Current size in pages.
     pub fn pages(&self) -> u64 {
         self.data.len() as u64 / PAGE_SIZE
+    }
+
+    /// Extends the contents with zeros to `len` bytes. Capacity grows
+    /// geometrically (up to `limit` bytes), so repeated small growth costs
+    /// amortised linear time; a new buffer comes zeroed from the allocator.
+    fn extend_to(&mut self, len: u64, limit: u64) -> Option<()> {
+        let len_usize = usize::try_from(len).ok()?;
+        if len_usize <= self.data.capacity() {
+            self.data.resize(len_usize, 0);
+            return Some(());
+        }
+        let want = (self.data.capacity() as u64)
+            .saturating_mul(2)
+            .clamp(len, limit.max(len));
+        let mut grown = zeroed(len, want).or_else(|| zeroed(len, len))?;
+        grown[..self.data.len()].copy_from_slice(&self.data);
+        self.data = grown;
+        Some(())
     }
 
     /// `memory.grow`: the old page count, or `None` when the declared
@@ -71,9 +91,8 @@ impl MemInst {
             return None;
         }
         if delta > 0 {
-            let mut grown = zeroed(new * PAGE_SIZE)?;
-            grown[..self.data.len()].copy_from_slice(&self.data);
-            self.data = grown;
+            let limit = spec_max_pages(&self.ty).min(cap).saturating_mul(PAGE_SIZE);
+            self.extend_to(new.checked_mul(PAGE_SIZE)?, limit)?;
         }
         Some(old)
     }
@@ -188,6 +207,21 @@ mod tests {
         assert_eq!(big.grow(0, 2), Some(2));
         let mut small = mem(0, None, false);
         assert_eq!(small.grow(65537, u64::MAX), None);
+    }
+
+    #[test]
+    fn repeated_growth_keeps_contents_and_zeroes_new_pages() {
+        let mut m = mem(1, None, false);
+        m.data[5] = 7;
+        for i in 1..100u64 {
+            assert_eq!(m.grow(1, 65536), Some(i));
+            let last = m.data.len() - 1;
+            assert_eq!(m.data[last], 0);
+            m.data[last] = 1;
+        }
+        assert_eq!(m.data[5], 7);
+        assert!(m.data.capacity() < 2 * m.data.len() + 2 * PAGE_SIZE as usize);
+        assert_eq!(m.data.iter().filter(|b| **b == 1).count(), 99);
     }
 
     #[test]

@@ -35,7 +35,7 @@ impl TableInst {
         if new > max || new > cap {
             return None;
         }
-        self.elems.try_reserve_exact(delta as usize).ok()?;
+        self.elems.try_reserve(delta as usize).ok()?;
         self.elems.resize(new as usize, init);
         Some(old)
     }
