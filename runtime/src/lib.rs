@@ -8,6 +8,7 @@
 pub mod engine;
 pub mod interp;
 pub mod module;
+pub mod native;
 pub mod num;
 pub mod simd;
 pub mod trap;

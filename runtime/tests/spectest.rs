@@ -24,16 +24,7 @@ const SHOWN: usize = 5;
 type KnownFailure = (&'static str, &'static str);
 
 /// Known interpreter failures: tracked engine gaps, not properties of the files.
-const INTERP_KNOWN_FAILING: &[KnownFailure] = &[
-    (
-        "f32.wast",
-        "interp: f32.floor/ceil/trunc return a signalling NaN input unquieted",
-    ),
-    (
-        "f64.wast",
-        "interp: f64.floor/ceil/trunc return a signalling NaN input unquieted",
-    ),
-];
+const INTERP_KNOWN_FAILING: &[KnownFailure] = &[];
 
 fn testsuite_dir() -> PathBuf {
     match std::env::var_os(suite::TESTSUITE_ENV) {
