@@ -30,14 +30,13 @@ impl fmt::Debug for EngineSpec {
 /// named but not implemented yet).
 const REGISTRY: &[(&str, Option<MakeEngine>)] = &[
     // The reference interpreter (branch `interp`).
-    ("interp", Some(make_interp)),
+    (
+        "interp",
+        Some(|| Box::new(crate::interp::InterpEngine::new())),
+    ),
     // The Cranelift JIT (branch `jit`).
     ("jit", None),
 ];
-
-fn make_interp() -> Box<dyn Engine> {
-    Box::new(crate::interp::InterpEngine::new())
-}
 
 /// Accepted values of `--engine`: every registered name, plus `all`.
 pub fn engine_names() -> Vec<&'static str> {
