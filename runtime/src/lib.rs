@@ -9,6 +9,7 @@ pub mod clif;
 pub mod coverage;
 pub mod engine;
 pub mod interp;
+pub mod jit;
 pub mod module;
 pub mod native;
 pub mod num;
