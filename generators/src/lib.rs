@@ -9,7 +9,9 @@
 //! bytes first ([`rng::seed_bytes`]).
 #![deny(missing_docs)]
 
+pub mod pattern;
 pub mod rng;
+pub mod rule_guided;
 pub mod testcase;
 
 pub use testcase::{ClifCase, FormatError, GeneratorKind, Invocation, TestCase, WasmCase};
