@@ -9,8 +9,10 @@
 //! bytes first ([`rng::seed_bytes`]).
 #![deny(missing_docs)]
 
+pub mod dict;
 pub mod rng;
 pub mod testcase;
+pub mod wasm;
 
 pub use testcase::{ClifCase, FormatError, GeneratorKind, Invocation, TestCase, WasmCase};
 

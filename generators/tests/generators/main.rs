@@ -1,0 +1,5 @@
+//! Seeded bulk, reach and round-trip tests of the generators. Failures
+//! dump the offending artifact (see [`common::dump`]) before panicking.
+
+mod common;
+mod wasm;
