@@ -5,10 +5,16 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(200);
+    let kind = std::env::args().nth(2).unwrap_or_else(|| "wasm".into());
     let (mut bytes, mut ops, mut funcs, mut invs) = (0usize, 0usize, 0usize, 0usize);
     let start = std::time::Instant::now();
     for seed in 0..n {
-        let case = shoal_generators::wasm::generate_from_seed(seed);
+        let case = if kind == "smith" {
+            let bytes = shoal_generators::rng::seed_bytes(seed, shoal_generators::SEED_INPUT_LEN);
+            shoal_generators::smith::generate(&mut arbitrary::Unstructured::new(&bytes))
+        } else {
+            shoal_generators::wasm::generate_from_seed(seed)
+        };
         bytes += case.module.len();
         invs += case.invocations.len();
         for payload in wasmparser::Parser::new(0).parse_all(&case.module) {

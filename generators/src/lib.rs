@@ -11,6 +11,7 @@
 
 pub mod dict;
 pub mod rng;
+pub mod smith;
 pub mod testcase;
 pub mod wasm;
 

@@ -136,7 +136,8 @@ impl<'m, 'r, 'a> FuncGen<'m, 'r, 'a> {
             let class = self.random_class(t);
             self.new_local(t, class, Role::Var);
         }
-        let n = self.r.range_u32(1, self.m.cfg.max_statements);
+        let max = self.m.cfg.max_statements;
+        let n = self.r.range_u32(max.div_ceil(2), max);
         for _ in 0..n {
             if !self.budget_left() || self.r.exhausted() {
                 break;

@@ -2,4 +2,5 @@
 //! dump the offending artifact (see [`common::dump`]) before panicking.
 
 mod common;
+mod smith;
 mod wasm;
