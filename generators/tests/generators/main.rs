@@ -1,6 +1,8 @@
 //! Seeded bulk, reach and round-trip tests of the generators. Failures
 //! dump the offending artifact (see [`common::dump`]) before panicking.
 
+mod clif;
+mod clif_support;
 mod common;
 mod smith;
 mod wasm;
