@@ -11,6 +11,7 @@
 
 pub mod clif;
 pub mod dict;
+pub mod mutate;
 pub mod rng;
 pub mod smith;
 pub mod testcase;

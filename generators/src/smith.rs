@@ -23,6 +23,8 @@ pub fn config(r: &mut Rng<'_>) -> wasm_smith::Config {
     let on = |r: &mut Rng<'_>| !r.chance(1, 8);
     wasm_smith::Config {
         max_imports: 0,
+        // Functions need types to exist first.
+        min_types: 1,
         min_funcs: r.range(1, 4) as usize,
         max_funcs: r.range(4, 16) as usize,
         max_instructions: r.range(10, 300) as usize,

@@ -11,40 +11,9 @@ use cranelift_frontend::{FunctionBuilder, Variable};
 
 use super::ClifConfig;
 use super::ops::GENERATED_TRAP;
-use super::table::{self, ClifOp, address_operand, is_memory};
+use super::table::{self, ClifOp, Nan, address_operand, is_memory, nan_rule};
 use crate::rng::Rng;
 use crate::wasm::NanMode;
-
-/// How an opcode treats NaN bit patterns (see `wasm::table::NanFlow`; in
-/// CLIF float values are typed, so one flag per value suffices).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Nan {
-    /// Operands must be clean; the result is clean.
-    Exact,
-    /// Float operands may be dirty; the result is clean.
-    Consume,
-    /// Float operands may be dirty; the result is dirty if one was.
-    Propagate,
-    /// Float operands may be dirty; float results are always dirty.
-    Arith,
-    /// `fcopysign`: the sign operand must be clean.
-    CopySign,
-}
-
-fn nan_rule(op: Opcode) -> Nan {
-    use Opcode::*;
-    match op {
-        Fadd | Fsub | Fmul | Fdiv | Sqrt | Fma | Fmin | Fmax | Ceil | Floor | Trunc | Nearest
-        | Fpromote | Fdemote | Fvdemote | FvpromoteLow => Nan::Arith,
-        Fneg | Fabs | Splat | Extractlane | Insertlane | Select | SelectSpectreGuard
-        | ScalarToVector => Nan::Propagate,
-        Fcopysign => Nan::CopySign,
-        Fcmp | FcvtToUint | FcvtToSint | FcvtToUintSat | FcvtToSintSat | VanyTrue | VallTrue => {
-            Nan::Consume
-        }
-        _ => Nan::Exact,
-    }
-}
 
 /// True for float scalars and float vectors.
 pub fn is_float(t: Type) -> bool {

@@ -29,7 +29,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use crate::rng::Rng;
 use crate::testcase::{ClifCase, ClifFunction, ClifRun};
 pub use crate::wasm::NanMode;
-pub use ops::{GENERATED_TRAP, data_value};
+pub use ops::{GENERATED_TRAP, data_value, float_conditions};
 
 /// Header lines of generated filetests (the Pulley target only when the
 /// case restricts itself to what Pulley supports).

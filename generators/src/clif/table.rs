@@ -207,6 +207,38 @@ const OPCODES: &[(Opcode, u32)] = {
     ]
 };
 
+/// How an opcode treats NaN bit patterns (see `wasm::table::NanFlow`; in
+/// CLIF float values are typed, so one flag per value suffices).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nan {
+    /// Operands must be clean; the result is clean.
+    Exact,
+    /// Float operands may be dirty; the result is clean.
+    Consume,
+    /// Float operands may be dirty; the result is dirty if one was.
+    Propagate,
+    /// Float operands may be dirty; float results are always dirty.
+    Arith,
+    /// `fcopysign`: the sign operand must be clean.
+    CopySign,
+}
+
+/// The NaN behaviour of an opcode.
+pub fn nan_rule(op: Opcode) -> Nan {
+    use Opcode::*;
+    match op {
+        Fadd | Fsub | Fmul | Fdiv | Sqrt | Fma | Fmin | Fmax | Ceil | Floor | Trunc | Nearest
+        | Fpromote | Fdemote | Fvdemote | FvpromoteLow => Nan::Arith,
+        Fneg | Fabs | Splat | Extractlane | Insertlane | Select | SelectSpectreGuard
+        | ScalarToVector => Nan::Propagate,
+        Fcopysign => Nan::CopySign,
+        Fcmp | FcvtToUint | FcvtToSint | FcvtToUintSat | FcvtToSintSat | VanyTrue | VallTrue => {
+            Nan::Consume
+        }
+        _ => Nan::Exact,
+    }
+}
+
 /// Memory opcodes whose address operand (`i64`) the generator synthesizes
 /// itself from a stack slot.
 pub fn is_memory(op: Opcode) -> bool {

@@ -4,5 +4,6 @@
 mod clif;
 mod clif_support;
 mod common;
+mod mutate;
 mod smith;
 mod wasm;
