@@ -9,6 +9,7 @@
 //! bytes first ([`rng::seed_bytes`]).
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod clif;
 pub mod dict;
 pub mod mutate;

@@ -124,3 +124,23 @@ fn every_table_instruction_is_reached() {
         table.len()
     );
 }
+
+#[test]
+fn serialized_cases_round_trip_exactly() {
+    use shoal_generators::testcase::TestCase;
+    for kind in [
+        shoal_generators::GeneratorKind::Wasm,
+        shoal_generators::GeneratorKind::Smith,
+    ] {
+        for seed in 0..100 {
+            let case = kind.generate_from_seed(seed);
+            let bytes = case.to_bytes();
+            let back = TestCase::from_bytes(&bytes).expect("serialized case parses");
+            assert_eq!(back, case);
+            assert_eq!(back.to_bytes(), bytes);
+            // The serialized form is itself a valid module.
+            validate_wasm(&format!("{}-serialized-{seed}", kind.name()), &bytes);
+            assert_eq!(TestCase::from_fuzz_input(kind, &bytes), case);
+        }
+    }
+}
