@@ -45,6 +45,7 @@ pub(crate) struct FnGen<'r, 'a, 'f> {
     vars: Vec<Var>,
     accs: Vec<Var>,
     callees: Vec<Callee>,
+    returns: Vec<Type>,
     nesting: u32,
     insts: u32,
 }
@@ -63,6 +64,7 @@ impl<'r, 'a, 'f> FnGen<'r, 'a, 'f> {
             vars: Vec::new(),
             accs: Vec::new(),
             callees: Vec::new(),
+            returns: Vec::new(),
             nesting: 0,
             insts: 0,
         }
@@ -96,6 +98,7 @@ impl<'r, 'a, 'f> FnGen<'r, 'a, 'f> {
     /// Entry block with the parameters, zero-initialized stack slots and
     /// the variable pools.
     pub fn prologue(&mut self, params: &[Type], returns: &[Type]) {
+        self.returns = returns.to_vec();
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);
@@ -212,6 +215,7 @@ impl<'r, 'a, 'f> FnGen<'r, 'a, 'f> {
             2 if can_nest => self.br_table(depth),
             3 => self.early_return(depth),
             4 if !self.callees.is_empty() => self.call(depth),
+            6 => self.tail_call(depth),
             5 if self.r.chance(1, 4) => self.trap(depth),
             _ => self.op_statement(depth),
         }
@@ -539,6 +543,31 @@ impl<'r, 'a, 'f> FnGen<'r, 'a, 'f> {
         for (v, &t) in results.into_iter().zip(&callee.rets) {
             self.sink(v, self.return_dirty_ok(t));
         }
+    }
+
+    /// `brif c, tail, cont` where `tail` ends in `return_call` to a later
+    /// function with the same results (nothing if there is none).
+    fn tail_call(&mut self, depth: u32) {
+        let candidates: Vec<Callee> = self
+            .callees
+            .iter()
+            .filter(|c| c.rets == self.returns)
+            .cloned()
+            .collect();
+        let Some(callee) = self.r.pick(&candidates).cloned() else {
+            return;
+        };
+        let c = self.condition(depth);
+        let (tail, cont) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(c, tail, &[], cont, &[]);
+        self.b.switch_to_block(tail);
+        let args: Vec<Value> = callee
+            .params
+            .iter()
+            .map(|&t| self.operand(t, depth.saturating_sub(1), false).0)
+            .collect();
+        self.b.ins().return_call(callee.func_ref, &args);
+        self.b.switch_to_block(cont);
     }
 
     /// `trapnz` / `trapz` on a computed condition.

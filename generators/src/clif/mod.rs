@@ -32,9 +32,15 @@ pub use crate::wasm::NanMode;
 pub use ops::{GENERATED_TRAP, data_value, float_conditions};
 
 /// Header lines of generated filetests (the Pulley target only when the
-/// case restricts itself to what Pulley supports).
+/// case restricts itself to what Pulley supports). `return_call` needs
+/// frame pointers on x64, so every case asks for them.
 pub fn header(cfg: &ClifConfig) -> Vec<String> {
-    let mut h = vec!["test interpret", "test run", "target x86_64"];
+    let mut h = vec![
+        "test interpret",
+        "test run",
+        "set preserve_frame_pointers=true",
+        "target x86_64",
+    ];
     if cfg.pulley {
         h.push("target pulley64");
     }
@@ -193,8 +199,17 @@ struct Sig {
 fn generate_in(r: &mut Rng<'_>, cfg: &ClifConfig) -> ClifCase {
     let palette = cfg.palette();
     let n = r.range_u32(1, cfg.max_funcs);
-    let sigs: Vec<Sig> = (0..n)
-        .map(|_| {
+    let mut sigs: Vec<Sig> = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        // Sometimes share an earlier function's results, enabling tail calls.
+        if !sigs.is_empty() && r.chance(1, 3) {
+            let rets = sigs[r.index(sigs.len())].rets.clone();
+            let np = r.range_u32(0, cfg.max_params);
+            let params = (0..np).map(|_| r.pick_or(&palette, types::I32)).collect();
+            sigs.push(Sig { params, rets });
+            continue;
+        }
+        let sig = {
             let np = r.range_u32(0, cfg.max_params);
             let nr = r.range_u32(1, cfg.max_returns);
             // The first result is the hash of every observation.
@@ -205,8 +220,9 @@ fn generate_in(r: &mut Rng<'_>, cfg: &ClifConfig) -> ClifCase {
                 params: (0..np).map(|_| r.pick_or(&palette, types::I32)).collect(),
                 rets,
             }
-        })
-        .collect();
+        };
+        sigs.push(sig);
+    }
     let mut ctx = FunctionBuilderContext::new();
     let mut functions = Vec::with_capacity(sigs.len());
     for i in 0..sigs.len() {

@@ -62,6 +62,7 @@ fn seeded_functions_verify_and_round_trip() {
 fn seeded_cases_compile_and_interpret() {
     let mut flags = settings::builder();
     flags.set("opt_level", "speed").unwrap();
+    flags.set("preserve_frame_pointers", "true").unwrap();
     let flags = settings::Flags::new(flags);
     let x64 = isa::lookup_by_name("x86_64")
         .unwrap()
