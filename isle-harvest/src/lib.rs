@@ -3,3 +3,12 @@
 //! into patterns, synthesize verified seeds, and provide the rule table used
 //! for rule-coverage accounting.
 #![deny(missing_docs)]
+
+pub mod error;
+pub mod parse;
+pub mod rules;
+pub mod sources;
+
+pub use error::{Error, Result};
+pub use rules::{RuleId, RuleSite, RuleTable, UnitRules};
+pub use sources::{IsleSources, Unit};

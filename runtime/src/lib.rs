@@ -6,11 +6,14 @@
 #![deny(missing_docs)]
 
 pub mod engine;
+pub mod interp;
 pub mod module;
+pub mod native;
 pub mod num;
 pub mod simd;
 pub mod trap;
 pub mod values;
+pub mod wast;
 
 pub use engine::{Engine, Extern, InstanceId, InstantiateError, Store};
 pub use module::{Module, ModuleError};

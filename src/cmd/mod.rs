@@ -1,3 +1,5 @@
 //! Subcommands; each module exposes `Args` (clap) and `run(Args) -> anyhow::Result<ExitCode>`.
 
+pub mod bench;
+pub mod spectest;
 pub mod validate;
