@@ -47,6 +47,7 @@ pub fn script_limits() -> Limits {
     Limits {
         fuel: Some(SCRIPT_FUEL),
         max_call_depth: DEFAULT_MAX_CALL_DEPTH,
+        ..Limits::default()
     }
 }
 
