@@ -87,6 +87,18 @@ impl JitEngine {
     }
 }
 
+impl Default for JitEngine {
+    /// The default configuration ([`JitConfig::default`]: opt speed, the
+    /// host's best ISA level, explicit bounds checks).
+    ///
+    /// # Panics
+    /// If Cranelift cannot target the host at all.
+    fn default() -> JitEngine {
+        JitEngine::new(JitConfig::default())
+            .unwrap_or_else(|e| panic!("jit: the host is not a Cranelift target: {e}"))
+    }
+}
+
 impl Engine for JitEngine {
     fn name(&self) -> String {
         self.config.to_string()
