@@ -121,6 +121,8 @@ pub(crate) struct StoreInner {
     #[allow(clippy::vec_box)] // boxed: vmctx and libcalls hold their addresses
     pub(crate) instances: Vec<Box<InstanceData>>,
     host_funcs: Vec<HostFunc>,
+    /// How the last trapping call left generated code.
+    last_native_trap: Option<native::NativeTrap>,
     /// A host function's panic, resumed when the call leaves wasm.
     pending_panic: Option<Box<dyn std::any::Any + Send>>,
     /// Glue code this store uses (shared through a per-thread cache).
@@ -149,8 +151,17 @@ impl JitStore {
                 host_funcs: Vec::new(),
                 glue: HashMap::new(),
                 pending_panic: None,
+                last_native_trap: None,
             }),
         }
+    }
+}
+
+impl JitStore {
+    /// The native trap (code, faulting PC, signal) behind the most recent
+    /// call that trapped in generated code, for reports and tests.
+    pub fn last_native_trap(&self) -> Option<native::NativeTrap> {
+        self.inner.last_native_trap
     }
 }
 
@@ -361,12 +372,15 @@ pub(crate) unsafe fn invoke(
             .zip(&values)
             .map(|(&t, &raw)| store.raw_to_value(raw, t))
             .collect()),
-        Err(t) => Err(match traps::trap_for_code(t.code) {
-            Some(trap) => trap,
-            None if t.code == traps::PENDING => {
-                traps::decode_pending(store.runtime.pending_trap).unwrap_or(Trap::Host)
+        Err(t) => Err({
+            store.last_native_trap = Some(t);
+            match traps::trap_for_code(t.code) {
+                Some(trap) => trap,
+                None if t.code == traps::PENDING => {
+                    traps::decode_pending(store.runtime.pending_trap).unwrap_or(Trap::Host)
+                }
+                None => panic!("jit: unknown trap code {:?} at {:#x}", t.code, t.pc),
             }
-            None => panic!("jit: unknown trap code {:?} at {:#x}", t.code, t.pc),
         }),
     };
     if result == Err(Trap::CallStackExhausted) {
