@@ -100,8 +100,12 @@ pub(crate) struct TypeRegistry {
 
 impl TypeRegistry {
     pub(crate) fn intern(&mut self, ty: &FuncType) -> u64 {
-        let next = self.ids.len() as u64 + 1;
-        *self.ids.entry(ty.clone()).or_insert(next)
+        if let Some(&id) = self.ids.get(ty) {
+            return id;
+        }
+        let id = self.ids.len() as u64 + 1;
+        self.ids.insert(ty.clone(), id);
+        id
     }
 }
 
@@ -126,7 +130,8 @@ pub(crate) struct StoreInner {
     /// A host function's panic, resumed when the call leaves wasm.
     pending_panic: Option<Box<dyn std::any::Any + Send>>,
     /// Glue code this store uses (shared through a per-thread cache).
-    glue: HashMap<(FuncType, bool), Rc<CodeUnit>>,
+    /// Keyed by (interned type id, is-stub).
+    glue: HashMap<(u64, bool), Rc<CodeUnit>>,
 }
 
 /// A store of the JIT engine.
@@ -204,13 +209,14 @@ impl StoreInner {
 
     /// The entry trampoline (`stub == false`) or host stub for `ty`.
     fn glue_for(&mut self, ty: &FuncType, stub: bool) -> *const u8 {
-        if let Some(unit) = self.glue.get(&(ty.clone(), stub)) {
+        let key = (self.types.intern(ty), stub);
+        if let Some(unit) = self.glue.get(&key) {
             return unit.func(0);
         }
         let unit = trampoline::cached(&self.config, &*self.isa, ty, stub)
             .unwrap_or_else(|e| panic!("jit: glue code for {ty} failed to compile: {e}"));
         let p = unit.func(0);
-        self.glue.insert((ty.clone(), stub), unit);
+        self.glue.insert(key, unit);
         p
     }
 
