@@ -49,7 +49,7 @@ pub(crate) fn invoke(
     // Stale slots are harmless once the locals are zeroed: operands are
     // always written before they are read.
     if exec.stack.len() < size {
-        exec.stack.resize(size.max(1024), 0);
+        exec.stack.resize(size.max(64), 0);
     }
     for (i, a) in args.iter().enumerate() {
         exec.stack[i] = value_to_slot(*a);
@@ -164,12 +164,15 @@ fn run<const COUNT: bool>(
 ) -> Result<(), Trap> {
     let max_depth = limits.max_call_depth;
     let ExecState {
-        stack,
+        stack: vec,
         frames,
         fuel,
         executed,
         ..
     } = exec;
+    // A slice (pointer and length in locals) rather than the `Vec`; it is
+    // re-derived after every resize.
+    let mut stack: &mut [Slot] = &mut vec[..];
     let ops = &code.ops[..];
     let Regs {
         mut pc,
@@ -232,7 +235,9 @@ fn run<const COUNT: bool>(
                     sp = fp + params;
                     let need = fp + w.frame_size as usize;
                     if need > stack.len() {
-                        stack.resize(need.max(2 * stack.len()), 0);
+                        let len = need.max(2 * stack.len());
+                        vec.resize(len, 0);
+                        stack = &mut vec[..];
                     }
                     let locals = w.locals as usize;
                     stack[sp..sp + locals].fill(0);
@@ -240,7 +245,8 @@ fn run<const COUNT: bool>(
                     pc = w.entry as usize;
                 }
                 FuncInst::Host(h) => {
-                    sp = call_host(h, stack, sp)?;
+                    sp = call_host(h, vec, sp)?;
+                    stack = &mut vec[..];
                     if $tail {
                         let n = h.sig.results.len();
                         ret!(n);
@@ -285,12 +291,12 @@ fn run<const COUNT: bool>(
     }
 
     loop {
-        let op = ops[pc];
+        let op = &ops[pc];
         pc += 1;
         if COUNT {
             *executed += 1;
         }
-        match op {
+        match *op {
             Op::Trap(t) => return Err(t),
             Op::LoopHeader => take_fuel(fuel)?,
             Op::Jump(t) => pc = t as usize,
