@@ -1,4 +1,4 @@
-//! Tables: element storage, growth under the host cap, and the bulk table
+//! Tables: element storage, growth under the growth cap, and the bulk table
 //! operations (`table.fill`, `table.copy`, `table.init`).
 //!
 //! Elements are stored as `u64` reference payloads (`NULL_REF` for null).
