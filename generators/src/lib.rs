@@ -9,8 +9,16 @@
 //! bytes first ([`rng::seed_bytes`]).
 #![deny(missing_docs)]
 
+pub mod bench;
+pub mod clif;
+pub mod dict;
+pub mod mutate;
+pub mod pattern;
 pub mod rng;
+pub mod rule_guided;
+pub mod smith;
 pub mod testcase;
+pub mod wasm;
 
 pub use testcase::{ClifCase, FormatError, GeneratorKind, Invocation, TestCase, WasmCase};
 

@@ -10,14 +10,23 @@
 use arbitrary::Unstructured;
 
 /// Infallible choices drawn from fuzz input.
-pub struct Rng<'a, 'b> {
-    u: &'b mut Unstructured<'a>,
+pub struct Rng<'a> {
+    u: Unstructured<'a>,
 }
 
-impl<'a, 'b> Rng<'a, 'b> {
-    /// Wraps an `Unstructured`.
-    pub fn new(u: &'b mut Unstructured<'a>) -> Self {
-        Rng { u }
+impl<'a> Rng<'a> {
+    /// Choices drawn from `data`.
+    pub fn new(data: &'a [u8]) -> Self {
+        Rng {
+            u: Unstructured::new(data),
+        }
+    }
+
+    /// Takes over everything left in `u` (which is left empty).
+    pub fn take(u: &mut Unstructured<'a>) -> Self {
+        let n = u.len();
+        let data = u.bytes(n).unwrap_or(&[]);
+        Rng::new(data)
     }
 
     /// True once no input bytes remain.
@@ -125,7 +134,7 @@ impl<'a, 'b> Rng<'a, 'b> {
 
     /// The wrapped `Unstructured` (for `Arbitrary` impls of other crates).
     pub fn unstructured(&mut self) -> &mut Unstructured<'a> {
-        self.u
+        &mut self.u
     }
 }
 
@@ -152,8 +161,7 @@ mod tests {
 
     #[test]
     fn exhausted_input_gives_smallest_answers() {
-        let mut u = Unstructured::new(&[]);
-        let mut r = Rng::new(&mut u);
+        let mut r = Rng::new(&[]);
         assert_eq!(r.below(10), 0);
         assert!(!r.chance(9, 10));
         assert_eq!(r.range(3, 7), 3);
@@ -164,8 +172,7 @@ mod tests {
     #[test]
     fn weighted_respects_zero_weights() {
         let data = seed_bytes(7, 4096);
-        let mut u = Unstructured::new(&data);
-        let mut r = Rng::new(&mut u);
+        let mut r = Rng::new(&data);
         for _ in 0..500 {
             assert_ne!(r.weighted(&[3, 0, 2]), 1);
             let i = r.weighted_cumulative(&[3, 3, 5]);

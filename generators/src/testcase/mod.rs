@@ -18,6 +18,8 @@ pub mod wasm;
 pub use clif::{ClifCase, ClifFunction, ClifRun, Expectation};
 pub use wasm::{INVOCATIONS_SECTION, Invocation, WasmCase};
 
+use arbitrary::Unstructured;
+
 /// Why bytes are not a test case.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FormatError {
@@ -78,6 +80,21 @@ impl GeneratorKind {
     pub fn produces_wasm(self) -> bool {
         !matches!(self, GeneratorKind::Clif)
     }
+
+    /// Generates a test case from fuzz input (total: any bytes work).
+    pub fn generate(self, u: &mut Unstructured<'_>) -> TestCase {
+        match self {
+            GeneratorKind::Wasm => TestCase::Wasm(crate::wasm::generate(u)),
+            GeneratorKind::Smith => TestCase::Wasm(crate::smith::generate(u)),
+            GeneratorKind::Clif => TestCase::Clif(crate::clif::generate(u)),
+        }
+    }
+
+    /// Generates a test case from a `u64` seed.
+    pub fn generate_from_seed(self, seed: u64) -> TestCase {
+        let bytes = crate::rng::seed_bytes(seed, crate::SEED_INPUT_LEN);
+        self.generate(&mut Unstructured::new(&bytes))
+    }
 }
 
 impl TestCase {
@@ -96,6 +113,17 @@ impl TestCase {
         match self {
             TestCase::Wasm(w) => w.to_bytes(),
             TestCase::Clif(c) => c.to_text().into_bytes(),
+        }
+    }
+
+    /// What a fuzz target does with its input: a serialized test case of the
+    /// kind `kind` produces is used as is; any other bytes are decoded through
+    /// `arbitrary::Unstructured` into a freshly generated case.
+    pub fn from_fuzz_input(kind: GeneratorKind, bytes: &[u8]) -> TestCase {
+        match TestCase::from_bytes(bytes) {
+            Ok(TestCase::Wasm(w)) if kind.produces_wasm() => TestCase::Wasm(w),
+            Ok(TestCase::Clif(c)) if !kind.produces_wasm() => TestCase::Clif(c),
+            _ => kind.generate(&mut Unstructured::new(bytes)),
         }
     }
 

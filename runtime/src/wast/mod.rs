@@ -9,7 +9,9 @@
 //! Every script runs in one fresh store holding the `spectest` host module.
 //! Modules needing features outside shoal's set
 //! ([`crate::module::SUPPORTED_FEATURES`]) are skipped with the feature's
-//! name, together with every directive that depends on them. Engine panics
+//! name, together with every directive that depends on them; no file of the
+//! current testsuite needs a file-level skip list, since the validator
+//! attributes every unsupported construct to a module. Engine panics
 //! are caught per directive and reported as that directive's failure.
 //! Deeply recursive engines need a large native stack: [`suite`] runs
 //! scripts on threads with [`suite::STACK_SIZE`] bytes of stack.
