@@ -9,7 +9,9 @@
 //! call keeps the depth and takes one unit; every `LoopHeader` takes one
 //! unit. Host functions take nothing and do not count towards the depth.
 
-use super::code::{BrTarget, NULL_REF, Op, Slot, slot_to_value, value_to_slot};
+use super::code::{
+    BrTarget, NULL_REF, Op, Slot, ref_payload, ref_slot, slot_to_value, value_to_slot,
+};
 use super::memory::{self, load, store};
 use super::slots::{bin, bin_t, extend_lanes, lane_mask, splat, un, un_t};
 use super::store::{CodeArena, ExecState, Frame, FuncInst, HostFuncInst, InterpStore, Runtime};
@@ -143,14 +145,14 @@ fn indirect(rt: &Runtime, table: u32, idx: u64, ty: u32) -> Result<u32, Trap> {
     if idx >= elems.len() as u64 {
         return Err(Trap::UndefinedElement);
     }
-    let f = elems[idx as usize];
-    if f == NULL_REF {
-        return Err(Trap::UninitializedElement);
-    }
+    let f = match ref_payload(elems[idx as usize]) {
+        Some(f) => f,
+        None => return Err(Trap::UninitializedElement),
+    };
     if rt.funcs[f as usize].ty() != ty {
         return Err(Trap::IndirectCallTypeMismatch);
     }
-    Ok(f as u32)
+    Ok(f)
 }
 
 /// Runs until the frame entered at `regs` returns (results at the stack
@@ -382,7 +384,7 @@ fn run<const COUNT: bool>(
             }
             Op::RefIsNull => stack[sp - 1] = (stack[sp - 1] as u64 == NULL_REF) as Slot,
             Op::RefFunc(f) => {
-                stack[sp] = f as Slot;
+                stack[sp] = ref_slot(f) as Slot;
                 sp += 1;
             }
 
