@@ -135,18 +135,11 @@ pub(crate) fn translate(
     let func_idx = module.num_imported_funcs + def_idx;
     let ty = module.func_type(func_idx);
     let body = module.body(def_idx);
+    // Every local starts as the zero slot, which is also the null
+    // reference (see `code`), so declared locals need no initialising code.
     let mut extra: u64 = 0;
-    // Reference-typed locals start as null, which is not the zero slot.
-    let mut ref_locals: Vec<(u32, wasmparser::RefType)> = Vec::new();
     for local in body.get_locals_reader().map_err(|e| e.to_string())? {
-        let (count, local_ty) = local.map_err(|e| e.to_string())?;
-        if let wasmparser::ValType::Ref(r) = local_ty {
-            let first = ty.params.len() as u64 + extra;
-            for i in 0..u64::from(count) {
-                ref_locals.push((u32::try_from(first + i).map_err(|_| "too many locals")?, r));
-            }
-        }
-        extra += u64::from(count);
+        extra += u64::from(local.map_err(|e| e.to_string())?.0);
     }
     let params = ty.params.len() as u32;
     let results = ty.results.len() as u32;
@@ -170,10 +163,6 @@ pub(crate) fn translate(
         max_height: nlocals,
         skip: 0,
     };
-    for (local_index, r) in ref_locals {
-        t.operator(wasmparser::Operator::RefNull { hty: r.heap_type() })?;
-        t.operator(wasmparser::Operator::LocalSet { local_index })?;
-    }
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
     while !t.ctrl.is_empty() {
         let op = reader.read().map_err(|e| e.to_string())?;
