@@ -10,7 +10,8 @@
 //! the top payload bits and are quieted, so a canonical NaN stays canonical.
 
 use super::lanes::{
-    from_lanes_f32, from_lanes_f64, from_lanes_i32, get, lanes_f32, lanes_f64, lanes_i32, put, sext,
+    from_lanes_f32, from_lanes_f64, from_lanes_i32, lanes_f32, lanes_f64, lanes_i16, lanes_i32,
+    pack, sext, unpack,
 };
 use super::{ConvOp, Widen};
 use crate::num::WasmFloat;
@@ -38,11 +39,15 @@ macro_rules! by_widen {
     };
 }
 
-/// Narrow lane `i` of `a`, sign- or zero-extended to 64 bits.
+/// The narrow lanes of `a`, each sign- or zero-extended to 64 bits.
 #[inline(always)]
-fn ext<const N: u32>(a: u128, i: u32, signed: bool) -> u64 {
-    let x = get::<N>(a, i);
-    if signed { sext::<N>(x) as u64 } else { x }
+fn ext_lanes<const N: u32>(a: u128, signed: bool) -> [u64; 16] {
+    let x = unpack::<N>(a);
+    if signed {
+        x.map(|l| sext::<N>(l) as u64)
+    } else {
+        x
+    }
 }
 
 /// Saturating narrow: lanes of `a` then lanes of `b`, each a signed wide
@@ -54,20 +59,22 @@ pub(crate) fn narrow(widths: Widen, signed: bool, a: u128, b: u128) -> u128 {
         } else {
             (0, (1i64 << N) - 1)
         };
-        let half = 128 / D;
-        (0..128 / N).fold(0, |r, i| {
-            let src = if i < half { a } else { b };
-            let x = sext::<D>(get::<D>(src, i % half)).clamp(lo, hi);
-            r | put::<N>(x as u64, i)
-        })
+        let half = (128 / D) as usize;
+        let (x, y) = (unpack::<D>(a), unpack::<D>(b));
+        pack::<N>(&std::array::from_fn(|i| {
+            let l = if i < half { x[i] } else { y[i % half] };
+            sext::<D>(l).clamp(lo, hi) as u64
+        }))
     })
 }
 
 /// `extend_{low,high}`: the low or high narrow lanes, widened.
 pub(crate) fn extend(widths: Widen, high: bool, signed: bool, a: u128) -> u128 {
     by_widen!(widths, N, D => {
-        let base = if high { 128 / D } else { 0 };
-        (0..128 / D).fold(0, |r, i| r | put::<D>(ext::<N>(a, base + i, signed), i))
+        let n = (128 / D) as usize;
+        let base = if high { n } else { 0 };
+        let x = ext_lanes::<N>(a, signed);
+        pack::<D>(&std::array::from_fn(|i| if i < n { x[base + i] } else { 0 }))
     })
 }
 
@@ -75,29 +82,32 @@ pub(crate) fn extend(widths: Widen, high: bool, signed: bool, a: u128) -> u128 {
 /// the wide type, so wrapping never loses bits).
 pub(crate) fn extmul(widths: Widen, high: bool, signed: bool, a: u128, b: u128) -> u128 {
     by_widen!(widths, N, D => {
-        let base = if high { 128 / D } else { 0 };
-        (0..128 / D).fold(0, |r, i| {
-            let p = ext::<N>(a, base + i, signed).wrapping_mul(ext::<N>(b, base + i, signed));
-            r | put::<D>(p, i)
-        })
+        let n = (128 / D) as usize;
+        let base = if high { n } else { 0 };
+        let (x, y) = (ext_lanes::<N>(a, signed), ext_lanes::<N>(b, signed));
+        pack::<D>(&std::array::from_fn(|i| {
+            if i < n { x[base + i].wrapping_mul(y[base + i]) } else { 0 }
+        }))
     })
 }
 
 /// `extadd_pairwise`: wide lane `i` is the sum of narrow lanes `2i`, `2i+1`.
 pub(crate) fn extadd_pairwise(widths: Widen, signed: bool, a: u128) -> u128 {
-    by_widen!(widths, N, D => (0..128 / D).fold(0, |r, i| {
-        let s = ext::<N>(a, 2 * i, signed).wrapping_add(ext::<N>(a, 2 * i + 1, signed));
-        r | put::<D>(s, i)
-    }))
+    by_widen!(widths, N, D => {
+        let n = (128 / D) as usize;
+        let x = ext_lanes::<N>(a, signed);
+        pack::<D>(&std::array::from_fn(|i| {
+            if i < n { x[2 * i].wrapping_add(x[2 * i + 1]) } else { 0 }
+        }))
+    })
 }
 
 /// `i32x4.dot_i16x8_s`: pairwise products summed, wrapping (only
 /// `2 * (-32768)^2` overflows, to `i32::MIN`).
 pub(crate) fn dot_i16x8_s(a: u128, b: u128) -> u128 {
-    (0..4).fold(0, |r, i| {
-        let p = |j: u32| sext::<16>(get::<16>(a, j)) * sext::<16>(get::<16>(b, j));
-        r | put::<32>(p(2 * i).wrapping_add(p(2 * i + 1)) as u64, i)
-    })
+    let (x, y) = (lanes_i16(a), lanes_i16(b));
+    let p = |j: usize| i32::from(x[j]) * i32::from(y[j]);
+    from_lanes_i32(std::array::from_fn(|i| p(2 * i).wrapping_add(p(2 * i + 1))))
 }
 
 /// `f32x4.demote_f64x2_zero` on one lane.

@@ -90,15 +90,62 @@ pub(crate) fn put<const W: u32>(x: u64, i: u32) -> u128 {
 }
 
 /// Applies `f` to every lane (the result is truncated to `W` bits).
+///
+/// Works on typed lane arrays (free on little-endian hosts) so the compiler
+/// can vectorise simple lane functions.
 #[inline(always)]
 pub(crate) fn map<const W: u32>(a: u128, f: impl Fn(u64) -> u64) -> u128 {
-    (0..128 / W).fold(0, |r, i| r | put::<W>(f(get::<W>(a, i)), i))
+    zip::<W>(a, 0, |x, _| f(x))
 }
 
 /// Applies `f` to every pair of corresponding lanes.
 #[inline(always)]
 pub(crate) fn zip<const W: u32>(a: u128, b: u128, f: impl Fn(u64, u64) -> u64) -> u128 {
-    (0..128 / W).fold(0, |r, i| r | put::<W>(f(get::<W>(a, i), get::<W>(b, i)), i))
+    macro_rules! lanewise {
+        ($split:ident, $join:ident, $t:ty) => {{
+            let (x, y) = ($split(a), $split(b));
+            $join(std::array::from_fn(|i| f(x[i] as u64, y[i] as u64) as $t))
+        }};
+    }
+    match W {
+        8 => lanewise!(lanes_u8, from_lanes_u8, u8),
+        16 => lanewise!(lanes_u16, from_lanes_u16, u16),
+        32 => lanewise!(lanes_u32, from_lanes_u32, u32),
+        _ => lanewise!(lanes_u64, from_lanes_u64, u64),
+    }
+}
+
+/// The lanes of `v`, zero-extended, in the first `128 / W` entries (the
+/// rest are zero): a fixed-size buffer for shape-changing operations.
+#[inline(always)]
+pub(crate) fn unpack<const W: u32>(v: u128) -> [u64; 16] {
+    let mut out = [0u64; 16];
+    macro_rules! fill {
+        ($split:ident) => {
+            for (o, x) in out.iter_mut().zip($split(v)) {
+                *o = x as u64;
+            }
+        };
+    }
+    match W {
+        8 => fill!(lanes_u8),
+        16 => fill!(lanes_u16),
+        32 => fill!(lanes_u32),
+        _ => fill!(lanes_u64),
+    }
+    out
+}
+
+/// Packs the first `128 / W` entries of `lanes`, each truncated to `W`
+/// bits (the inverse of [`unpack`]).
+#[inline(always)]
+pub(crate) fn pack<const W: u32>(lanes: &[u64; 16]) -> u128 {
+    match W {
+        8 => from_lanes_u8(std::array::from_fn(|i| lanes[i] as u8)),
+        16 => from_lanes_u16(std::array::from_fn(|i| lanes[i] as u16)),
+        32 => from_lanes_u32(std::array::from_fn(|i| lanes[i] as u32)),
+        _ => from_lanes_u64(std::array::from_fn(|i| lanes[i])),
+    }
 }
 
 /// All-ones lane if `c`, else zero.

@@ -311,7 +311,7 @@ pub enum ConvOp {
 }
 
 /// A pre-decoded non-memory SIMD instruction with its immediates.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SimdOp {
     /// `v128.const`.
     Const(u128),
