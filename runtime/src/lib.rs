@@ -5,8 +5,11 @@
 //! * [`values`] and [`trap`]: values, types, trap kinds and deterministic limits.
 #![deny(missing_docs)]
 
+pub mod clif;
+pub mod coverage;
 pub mod engine;
 pub mod interp;
+pub mod jit;
 pub mod module;
 pub mod native;
 pub mod num;

@@ -5,7 +5,6 @@ mod interp_common;
 
 use interp_common::*;
 use shoal_runtime::engine::{Extern, InstantiateError, Store};
-use shoal_runtime::interp::MAX_STORE_MEMORY_BYTES;
 use shoal_runtime::values::{Limits, MemoryType};
 use shoal_runtime::{Trap, Value};
 
@@ -57,28 +56,33 @@ fn grow_and_size() {
 }
 
 #[test]
-fn growth_beyond_the_host_cap_fails_cleanly() {
-    let m = r#"(module (memory i64 1)
-      (func (export "grow") (param i64) (result i64) (memory.grow (local.get 0))))"#;
-    let mut s = store();
+fn growth_stops_at_the_limits_caps() {
+    let m = r#"(module (memory i64 1) (table 1 externref)
+      (func (export "grow") (param i64) (result i64) (memory.grow (local.get 0)))
+      (func (export "tgrow") (param i32) (result i32) (table.grow (ref.null extern) (local.get 0))))"#;
+    let limits = shoal_runtime::Limits {
+        max_memory_pages: 4,
+        max_table_elems: 10,
+        ..shoal_runtime::Limits::default()
+    };
+    let mut s = shoal_runtime::interp::InterpStore::new(limits);
     let i = inst(&mut s, m);
-    let cap_pages = (MAX_STORE_MEMORY_BYTES / 65536) as i64;
-    assert_eq!(
-        call_i64(&mut s, i, "grow", &[Value::I64(cap_pages)]),
-        Ok(-1)
-    );
+    assert_eq!(call_i64(&mut s, i, "grow", &[Value::I64(4)]), Ok(-1));
+    assert_eq!(call_i64(&mut s, i, "grow", &[Value::I64(3)]), Ok(1));
+    assert_eq!(call_i64(&mut s, i, "grow", &[Value::I64(1)]), Ok(-1));
     assert_eq!(call_i64(&mut s, i, "grow", &[Value::I64(-1)]), Ok(-1));
-    let huge = r#"(module (memory i64 0x10001))"#;
-    assert!(matches!(
-        s.instantiate(&module(huge), &[]),
-        Err(InstantiateError::Resource(_))
-    ));
+    assert_eq!(call_i32(&mut s, i, "tgrow", &[Value::I32(10)]), Ok(-1));
+    assert_eq!(call_i32(&mut s, i, "tgrow", &[Value::I32(9)]), Ok(1));
+    // Initial sizes above the caps are resource errors, not traps.
+    for text in [r#"(module (memory 5))"#, r#"(module (table 11 funcref))"#] {
+        assert!(matches!(
+            s.instantiate(&module(text), &[]),
+            Err(InstantiateError::Resource(_))
+        ));
+    }
     assert!(matches!(
         s.alloc_memory(MemoryType {
-            limits: Limits {
-                min: 1 << 20,
-                max: None
-            },
+            limits: Limits { min: 5, max: None },
             memory64: true
         }),
         Err(InstantiateError::Resource(_))
@@ -108,7 +112,8 @@ fn memory64_addresses() {
     let m = r#"(module (memory i64 1)
       (func (export "store") (param i64 i64) (i64.store (local.get 0) (local.get 1)))
       (func (export "load") (param i64) (result i64) (i64.load (local.get 0)))
-      (func (export "far") (result i64) (i64.load offset=0x100000000 (i64.const 0)))
+      (func (export "far") (param i64) (result i64) (i64.load offset=0x100000000 (local.get 0)))
+      (func (export "far_store") (param i64) (i64.store offset=0xffffffff00000000 (local.get 0) (i64.const 1)))
       (func (export "wrap") (result i64) (i64.load offset=8 (i64.const -8)))
       (func (export "size") (result i64) (memory.size))
       (func (export "grow") (param i64) (result i64) (memory.grow (local.get 0))))"#;
@@ -124,7 +129,20 @@ fn memory64_addresses() {
         call(&mut s, i, "load", &[Value::I64(1 << 40)]),
         Err(Trap::MemoryOutOfBounds)
     );
-    assert_eq!(call(&mut s, i, "far", &[]), Err(Trap::MemoryOutOfBounds));
+    assert_eq!(
+        call(&mut s, i, "far", &[Value::I64(0)]),
+        Err(Trap::MemoryOutOfBounds)
+    );
+    // Effective addresses do not wrap: 2^64 - 2^32 + 8 plus 2^32 would
+    // wrap to the in-bounds 8.
+    assert_eq!(
+        call(&mut s, i, "far", &[Value::I64(-(1i64 << 32) + 8)]),
+        Err(Trap::MemoryOutOfBounds)
+    );
+    assert_eq!(
+        call(&mut s, i, "far_store", &[Value::I64(1 << 32)]),
+        Err(Trap::MemoryOutOfBounds)
+    );
     assert_eq!(call(&mut s, i, "wrap", &[]), Err(Trap::MemoryOutOfBounds));
     assert_eq!(call_i64(&mut s, i, "size", &[]), Ok(1));
     assert_eq!(call_i64(&mut s, i, "grow", &[Value::I64(1)]), Ok(1));

@@ -149,13 +149,20 @@ fn element_segment_trap_keeps_earlier_writes() {
 #[test]
 fn ref_func_and_global_initialisers() {
     let m = r#"(module
+      (import "h" "n" (global $n i32))
       (global $g (export "g") funcref (ref.func $f))
-      (global $n i32 (i32.const 40))
       (global $m (export "m") i32 (i32.add (global.get $n) (i32.const 2)))
       (func $f (export "f"))
       (func (export "same") (result i32) (ref.is_null (global.get $g))))"#;
     let mut s = store();
-    let i = inst(&mut s, m);
+    let n = s.alloc_global(
+        shoal_runtime::values::GlobalType {
+            ty: ValType::I32,
+            mutable: false,
+        },
+        Value::I32(40),
+    );
+    let i = inst_with(&mut s, m, &[Extern::Global(n)]).unwrap();
     let f = func(&s, i, "f");
     let Some(Extern::Global(g)) = s.export(i, "g") else {
         panic!()

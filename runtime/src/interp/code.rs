@@ -28,8 +28,8 @@ pub(crate) const NULL_REF: u64 = u64::MAX;
 pub(crate) struct MemArg {
     /// Store address of the memory.
     pub mem: u32,
-    /// Static offset (offsets of 2^32 and beyond always trap, see
-    /// `translate`, and never reach a `MemArg`).
+    /// Static offset (larger memory64 offsets are added to the address by
+    /// a preceding [`Op::AddOffset`], and this one is then 0).
     pub offset: u32,
 }
 
@@ -199,6 +199,16 @@ pub(crate) enum Op {
     /// `data.drop`.
     DataDrop(u32),
 
+    /// Adds a memory64 offset of 2^32 or more to the address `depth` slots
+    /// below the top (trapping on overflow), for the access that follows.
+    AddOffset {
+        /// 1 for loads, 2 when a value sits above the address.
+        depth: u8,
+        /// Low half of the offset.
+        lo: u32,
+        /// High half of the offset.
+        hi: u32,
+    },
     /// `i32.load`
     I32Load(MemArg),
     /// `i64.load`

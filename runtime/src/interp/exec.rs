@@ -14,8 +14,8 @@ use super::memory::{self, load, store};
 use super::slots::{bin, bin_t, extend_lanes, lane_mask, splat, un, un_t};
 use super::store::{CodeArena, ExecState, Frame, FuncInst, HostFuncInst, InterpStore, Runtime};
 use super::table;
-use crate::num;
-use crate::trap::Trap;
+use crate::num::{self, WasmFloat};
+use crate::trap::{Limits, Trap};
 use crate::values::{FuncAddr, Value};
 
 /// `Store::call`: runs `func` with fresh fuel at depth 1.
@@ -46,22 +46,25 @@ pub(crate) fn invoke(
     let size = (w.frame_size as usize)
         .max(args.len())
         .max(w.results as usize);
-    exec.stack.clear();
-    exec.stack.resize(size.max(1024), 0);
+    // Stale slots are harmless once the locals are zeroed: operands are
+    // always written before they are read.
+    if exec.stack.len() < size {
+        exec.stack.resize(size.max(1024), 0);
+    }
     for (i, a) in args.iter().enumerate() {
         exec.stack[i] = value_to_slot(*a);
     }
     let sp = (w.params + w.locals) as usize;
+    exec.stack[w.params as usize..sp].fill(0);
     let regs = Regs {
         pc: w.entry as usize,
         sp,
         fp: 0,
     };
-    let max_depth = limits.max_call_depth;
     if exec.counting {
-        run::<true>(code, rt, exec, max_depth, regs)?;
+        run::<true>(code, rt, exec, limits, regs)?;
     } else {
-        run::<false>(code, rt, exec, max_depth, regs)?;
+        run::<false>(code, rt, exec, limits, regs)?;
     }
     let ty = types.get(w.ty);
     Ok(ty
@@ -86,6 +89,15 @@ fn take_fuel(fuel: &mut u64) -> Result<(), Trap> {
     }
     *fuel -= 1;
     Ok(())
+}
+
+/// Applies a float operation whose NaN result must be the (quieted) NaN
+/// operand: software rounding (`floor` and friends on baseline x86-64)
+/// would return a signalling NaN unchanged.
+#[inline(always)]
+fn quieting<F: WasmFloat, R: WasmFloat>(a: F, f: impl FnOnce(F) -> R) -> R {
+    let r = f(a);
+    if a.nan() { num::quiet(r) } else { r }
 }
 
 /// Checks a host function's results against its signature.
@@ -147,9 +159,10 @@ fn run<const COUNT: bool>(
     code: &CodeArena,
     rt: &mut Runtime,
     exec: &mut ExecState,
-    max_depth: u32,
+    limits: &Limits,
     regs: Regs,
 ) -> Result<(), Trap> {
+    let max_depth = limits.max_call_depth;
     let ExecState {
         stack,
         frames,
@@ -393,11 +406,12 @@ fn run<const COUNT: bool>(
                 let n = stack[sp - 1] as u64;
                 let init = stack[sp - 2] as u64;
                 sp -= 1;
-                stack[sp - 1] = match rt.tables[table as usize].grow(n, init) {
-                    Some(old) => old as Slot,
-                    None if is64 => u64::MAX as Slot,
-                    None => u32::MAX as Slot,
-                };
+                stack[sp - 1] =
+                    match rt.tables[table as usize].grow(n, init, limits.max_table_elems) {
+                        Some(old) => old as Slot,
+                        None if is64 => u64::MAX as Slot,
+                        None => u32::MAX as Slot,
+                    };
             }
             Op::TableFill(t) => {
                 let (i, v, n) = pop3!();
@@ -420,7 +434,7 @@ fn run<const COUNT: bool>(
             }
             Op::MemoryGrow { mem, is64 } => {
                 let n = stack[sp - 1] as u64;
-                stack[sp - 1] = match rt.memories[mem as usize].grow(n, &mut rt.memory_bytes) {
+                stack[sp - 1] = match rt.memories[mem as usize].grow(n, limits.max_memory_pages) {
                     Some(old) => old as Slot,
                     None if is64 => u64::MAX as Slot,
                     None => u32::MAX as Slot,
@@ -463,6 +477,13 @@ fn run<const COUNT: bool>(
             Op::Store16(m) => store!(m, 2, u16),
             Op::Store32(m) => store!(m, 4, u32),
             Op::Store64(m) => store!(m, 8, u64),
+
+            Op::AddOffset { depth, lo, hi } => {
+                let at = sp - depth as usize;
+                let offset = (hi as u64) << 32 | lo as u64;
+                let ea = (stack[at] as u64).checked_add(offset);
+                stack[at] = ea.ok_or(Trap::MemoryOutOfBounds)? as Slot;
+            }
 
             Op::V128Load(m) => load!(m, 16, u128::from_le_bytes),
             Op::V128Store(m) => store!(m, 16, u128),
@@ -584,11 +605,11 @@ fn run<const COUNT: bool>(
             Op::F32Ge => bin::<f32, bool>(stack, &mut sp, |a, b| a >= b),
             Op::F32Abs => un::<u32, u32>(stack, sp, |a| a & 0x7fff_ffff),
             Op::F32Neg => un::<u32, u32>(stack, sp, |a| a ^ 0x8000_0000),
-            Op::F32Ceil => un::<f32, f32>(stack, sp, f32::ceil),
-            Op::F32Floor => un::<f32, f32>(stack, sp, f32::floor),
-            Op::F32Trunc => un::<f32, f32>(stack, sp, f32::trunc),
+            Op::F32Ceil => un::<f32, f32>(stack, sp, |a| quieting(a, f32::ceil)),
+            Op::F32Floor => un::<f32, f32>(stack, sp, |a| quieting(a, f32::floor)),
+            Op::F32Trunc => un::<f32, f32>(stack, sp, |a| quieting(a, f32::trunc)),
             Op::F32Nearest => un::<f32, f32>(stack, sp, num::fnearest),
-            Op::F32Sqrt => un::<f32, f32>(stack, sp, f32::sqrt),
+            Op::F32Sqrt => un::<f32, f32>(stack, sp, |a| quieting(a, f32::sqrt)),
             Op::F32Add => bin::<f32, f32>(stack, &mut sp, |a, b| a + b),
             Op::F32Sub => bin::<f32, f32>(stack, &mut sp, |a, b| a - b),
             Op::F32Mul => bin::<f32, f32>(stack, &mut sp, |a, b| a * b),
@@ -607,11 +628,11 @@ fn run<const COUNT: bool>(
             Op::F64Ge => bin::<f64, bool>(stack, &mut sp, |a, b| a >= b),
             Op::F64Abs => un::<u64, u64>(stack, sp, |a| a & !(1 << 63)),
             Op::F64Neg => un::<u64, u64>(stack, sp, |a| a ^ (1 << 63)),
-            Op::F64Ceil => un::<f64, f64>(stack, sp, f64::ceil),
-            Op::F64Floor => un::<f64, f64>(stack, sp, f64::floor),
-            Op::F64Trunc => un::<f64, f64>(stack, sp, f64::trunc),
+            Op::F64Ceil => un::<f64, f64>(stack, sp, |a| quieting(a, f64::ceil)),
+            Op::F64Floor => un::<f64, f64>(stack, sp, |a| quieting(a, f64::floor)),
+            Op::F64Trunc => un::<f64, f64>(stack, sp, |a| quieting(a, f64::trunc)),
             Op::F64Nearest => un::<f64, f64>(stack, sp, num::fnearest),
-            Op::F64Sqrt => un::<f64, f64>(stack, sp, f64::sqrt),
+            Op::F64Sqrt => un::<f64, f64>(stack, sp, |a| quieting(a, f64::sqrt)),
             Op::F64Add => bin::<f64, f64>(stack, &mut sp, |a, b| a + b),
             Op::F64Sub => bin::<f64, f64>(stack, &mut sp, |a, b| a - b),
             Op::F64Mul => bin::<f64, f64>(stack, &mut sp, |a, b| a * b),
@@ -636,12 +657,12 @@ fn run<const COUNT: bool>(
             Op::F32ConvertI32U => un::<u32, f32>(stack, sp, |a| a as f32),
             Op::F32ConvertI64S => un::<i64, f32>(stack, sp, |a| a as f32),
             Op::F32ConvertI64U => un::<u64, f32>(stack, sp, |a| a as f32),
-            Op::F32DemoteF64 => un::<f64, f32>(stack, sp, |a| a as f32),
+            Op::F32DemoteF64 => un::<f64, f32>(stack, sp, |a| quieting(a, |x| x as f32)),
             Op::F64ConvertI32S => un::<i32, f64>(stack, sp, |a| a as f64),
             Op::F64ConvertI32U => un::<u32, f64>(stack, sp, |a| a as f64),
             Op::F64ConvertI64S => un::<i64, f64>(stack, sp, |a| a as f64),
             Op::F64ConvertI64U => un::<u64, f64>(stack, sp, |a| a as f64),
-            Op::F64PromoteF32 => un::<f32, f64>(stack, sp, |a| a as f64),
+            Op::F64PromoteF32 => un::<f32, f64>(stack, sp, |a| quieting(a, |x| x as f64)),
             Op::I32TruncSatF32S => un::<f32, i32>(stack, sp, |a| a as i32),
             Op::I32TruncSatF32U => un::<f32, u32>(stack, sp, |a| a as u32),
             Op::I32TruncSatF64S => un::<f64, i32>(stack, sp, |a| a as i32),

@@ -15,12 +15,12 @@
 
 use super::code::{NULL_REF, slot_to_value, value_to_slot};
 use super::store::{FuncInst, GlobalInst, InterpStore};
-use super::table::{MAX_TABLE_ELEMENTS, TableInst};
+use super::table::TableInst;
 use super::translate::{Link, translate};
 use super::{memory, table};
 use crate::engine::{Extern, InstanceId, InstantiateError, check_imports};
 use crate::module::{ConstExpr, DataMode, ElemMode, ExternKind, Module};
-use crate::values::{PAGE_SIZE, Value};
+use crate::values::Value;
 
 /// Instantiates `module` into `store`.
 pub(crate) fn instantiate(
@@ -94,23 +94,23 @@ fn resolve(
     Ok(link)
 }
 
-/// Refuses modules whose own memories or tables exceed the host caps.
+/// Refuses modules whose own memories or tables start above the growth
+/// caps (they could never exist on another engine either).
 fn check_resources(store: &InterpStore, module: &Module) -> Result<(), InstantiateError> {
-    let mut total = store.rt.memory_bytes;
+    let limits = &store.limits;
     for m in &module.memories[module.num_imported_memories as usize..] {
-        total = total.saturating_add(m.limits.min.saturating_mul(PAGE_SIZE));
-        if total > memory::MAX_STORE_MEMORY_BYTES {
+        if m.limits.min > limits.max_memory_pages {
             return Err(InstantiateError::Resource(format!(
-                "memories exceed the host cap of {} bytes per store",
-                memory::MAX_STORE_MEMORY_BYTES
+                "memory of {} pages exceeds the cap of {} pages",
+                m.limits.min, limits.max_memory_pages
             )));
         }
     }
     for t in &module.tables[module.num_imported_tables as usize..] {
-        if t.limits.min > MAX_TABLE_ELEMENTS {
+        if t.limits.min > limits.max_table_elems {
             return Err(InstantiateError::Resource(format!(
-                "table of {} elements exceeds the host cap of {MAX_TABLE_ELEMENTS}",
-                t.limits.min
+                "table of {} elements exceeds the cap of {} elements",
+                t.limits.min, limits.max_table_elems
             )));
         }
     }

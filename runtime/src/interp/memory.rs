@@ -1,21 +1,37 @@
-//! Linear memories: bounds-checked access, growth under the host cap, and
-//! the bulk-memory operations.
+//! Linear memories: bounds-checked access, growth under the growth cap,
+//! and the bulk-memory operations.
 //!
 //! A memory is a `Vec<u8>`. Growth follows the spec (the declared maximum,
-//! 65536 pages for memory32 and 2^48 pages for memory64) and additionally
-//! refuses, by returning -1 as the spec permits, to make the store's linear
-//! memories exceed [`MAX_STORE_MEMORY_BYTES`] in total. Consequently no
-//! memory is ever larger than 4 GiB, so any access whose effective address
-//! is 2^32 or more traps — the translator relies on this for memory64
-//! offsets that do not fit in 32 bits.
+//! 65536 pages for memory32 and 2^48 pages for memory64) and the
+//! deterministic cap `Limits::max_memory_pages`: growing past it returns
+//! -1, as the spec permits a host to. Should the host allocator refuse a
+//! size below the cap, growth returns -1 too (non-deterministic, but never
+//! a crash).
+
+use std::alloc::{Layout, alloc_zeroed};
 
 use crate::trap::Trap;
 use crate::values::{MemoryType, PAGE_SIZE};
 
-/// Host cap on the total size of a store's linear memories (4 GiB).
-/// Growing past it fails with -1; instantiating past it is a
-/// `InstantiateError::Resource`. Every engine must apply the same cap.
-pub const MAX_STORE_MEMORY_BYTES: u64 = 1 << 32;
+/// A zero-filled buffer of `len` bytes with room for `capacity` (all of it
+/// zeroed); `None` if the allocator refuses. Zeroed allocations let the OS
+/// hand out untouched pages lazily.
+fn zeroed(len: u64, capacity: u64) -> Option<Vec<u8>> {
+    let len = usize::try_from(len).ok()?;
+    let cap = usize::try_from(capacity).ok()?.max(len);
+    if cap == 0 {
+        return Some(Vec::new());
+    }
+    let layout = Layout::array::<u8>(cap).ok()?;
+    // SAFETY: `layout` has a non-zero size.
+    let p = unsafe { alloc_zeroed(layout) };
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: `p` was allocated by the global allocator with the layout of
+    // `cap` bytes (align 1); the first `len <= cap` bytes are initialised.
+    Some(unsafe { Vec::from_raw_parts(p, len, cap) })
+}
 
 /// A linear memory instance.
 #[derive(Debug)]
@@ -33,12 +49,13 @@ fn spec_max_pages(ty: &MemoryType) -> u64 {
 }
 
 impl MemInst {
-    /// A zeroed memory of `pages` pages. The caller checks the cap.
-    pub fn new(ty: MemoryType, pages: u64) -> MemInst {
-        MemInst {
+    /// A zeroed memory of `pages` pages; `None` if the host cannot
+    /// allocate it.
+    pub fn new(ty: MemoryType, pages: u64) -> Option<MemInst> {
+        Some(MemInst {
             ty,
-            data: vec![0; (pages * PAGE_SIZE) as usize],
-        }
+            data: zeroed(pages.checked_mul(PAGE_SIZE)?, 0)?,
+        })
     }
 
     /// Current size in pages.
@@ -46,32 +63,37 @@ impl MemInst {
         self.data.len() as u64 / PAGE_SIZE
     }
 
-    /// `memory.grow`: the old page count, or `None` when the declared maximum
-    /// or the store cap (`total` bytes across the store, updated) forbids it.
-    pub fn grow(&mut self, delta: u64, total: &mut u64) -> Option<u64> {
+    /// Extends the contents with zeros to `len` bytes. Capacity grows
+    /// geometrically (up to `limit` bytes), so repeated small growth costs
+    /// amortised linear time; a new buffer comes zeroed from the allocator.
+    fn extend_to(&mut self, len: u64, limit: u64) -> Option<()> {
+        let len_usize = usize::try_from(len).ok()?;
+        if len_usize <= self.data.capacity() {
+            self.data.resize(len_usize, 0);
+            return Some(());
+        }
+        let want = (self.data.capacity() as u64)
+            .saturating_mul(2)
+            .clamp(len, limit.max(len));
+        let mut grown = zeroed(len, want).or_else(|| zeroed(len, len))?;
+        grown[..self.data.len()].copy_from_slice(&self.data);
+        self.data = grown;
+        Some(())
+    }
+
+    /// `memory.grow`: the old page count, or `None` when the declared
+    /// maximum or the growth cap `cap` (pages) forbids it, or the host
+    /// cannot allocate.
+    pub fn grow(&mut self, delta: u64, cap: u64) -> Option<u64> {
         let old = self.pages();
         let new = old.checked_add(delta)?;
-        if new > spec_max_pages(&self.ty) {
-            return None;
-        }
-        let extra = delta.checked_mul(PAGE_SIZE)?;
-        let new_total = total.checked_add(extra)?;
-        if new_total > MAX_STORE_MEMORY_BYTES {
+        if new > spec_max_pages(&self.ty) || new > cap {
             return None;
         }
         if delta > 0 {
-            let new_len = (new * PAGE_SIZE) as usize;
-            if new_len > self.data.capacity() {
-                // A fresh zeroed allocation lets the OS hand out untouched
-                // pages lazily, instead of writing every new zero byte.
-                let mut grown = vec![0u8; new_len];
-                grown[..self.data.len()].copy_from_slice(&self.data);
-                self.data = grown;
-            } else {
-                self.data.resize(new_len, 0);
-            }
+            let limit = spec_max_pages(&self.ty).min(cap).saturating_mul(PAGE_SIZE);
+            self.extend_to(new.checked_mul(PAGE_SIZE)?, limit)?;
         }
-        *total = new_total;
         Some(old)
     }
 }
@@ -165,27 +187,41 @@ mod tests {
     use crate::values::Limits;
 
     fn mem(min: u64, max: Option<u64>, memory64: bool) -> MemInst {
-        MemInst::new(
-            MemoryType {
-                limits: Limits { min, max },
-                memory64,
-            },
-            min,
-        )
+        let ty = MemoryType {
+            limits: Limits { min, max },
+            memory64,
+        };
+        MemInst::new(ty, min).unwrap()
     }
 
     #[test]
     fn grow_respects_max_and_cap() {
         let mut m = mem(1, Some(3), false);
-        let mut total = PAGE_SIZE;
-        assert_eq!(m.grow(2, &mut total), Some(1));
-        assert_eq!(m.grow(1, &mut total), None);
-        assert_eq!(total, 3 * PAGE_SIZE);
+        assert_eq!(m.grow(2, 65536), Some(1));
+        assert_eq!(m.grow(1, 65536), None);
+        assert_eq!(m.data.len() as u64, 3 * PAGE_SIZE);
         let mut big = mem(0, None, true);
-        let mut total = MAX_STORE_MEMORY_BYTES - PAGE_SIZE;
-        assert_eq!(big.grow(2, &mut total), None);
-        assert_eq!(big.grow(u64::MAX, &mut total), None);
-        assert_eq!(big.grow(1, &mut total), Some(0));
+        assert_eq!(big.grow(3, 2), None);
+        assert_eq!(big.grow(u64::MAX, u64::MAX), None);
+        assert_eq!(big.grow(2, 2), Some(0));
+        assert_eq!(big.grow(0, 2), Some(2));
+        let mut small = mem(0, None, false);
+        assert_eq!(small.grow(65537, u64::MAX), None);
+    }
+
+    #[test]
+    fn repeated_growth_keeps_contents_and_zeroes_new_pages() {
+        let mut m = mem(1, None, false);
+        m.data[5] = 7;
+        for i in 1..100u64 {
+            assert_eq!(m.grow(1, 65536), Some(i));
+            let last = m.data.len() - 1;
+            assert_eq!(m.data[last], 0);
+            m.data[last] = 1;
+        }
+        assert_eq!(m.data[5], 7);
+        assert!(m.data.capacity() < 2 * m.data.len() + 2 * PAGE_SIZE as usize);
+        assert_eq!(m.data.iter().filter(|b| **b == 1).count(), 99);
     }
 
     #[test]

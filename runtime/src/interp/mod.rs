@@ -12,10 +12,10 @@
 //! over that form with frames on a `Vec`, so deep wasm recursion never
 //! touches the host stack.
 //!
-//! Host resource caps (identical for every engine, so outcomes stay
-//! comparable): a store's linear memories total at most
-//! [`MAX_STORE_MEMORY_BYTES`], a table holds at most [`MAX_TABLE_ELEMENTS`];
-//! growth past them returns -1, which the spec permits.
+//! Resource limits come from [`Limits`]: fuel, call depth, and the growth
+//! caps (`memory.grow`/`table.grow` past them return -1). A module whose
+//! own memories or tables start above the caps fails to instantiate with
+//! `InstantiateError::Resource`.
 
 pub mod bench;
 mod code;
@@ -28,9 +28,7 @@ mod store;
 mod table;
 mod translate;
 
-pub use memory::MAX_STORE_MEMORY_BYTES;
 pub use store::InterpStore;
-pub use table::MAX_TABLE_ELEMENTS;
 
 use crate::engine::{Engine, Store};
 use crate::trap::Limits;

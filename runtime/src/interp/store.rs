@@ -8,14 +8,14 @@
 use std::collections::HashMap;
 
 use super::code::{BrTarget, NULL_REF, Op, SimdEntry, Slot, slot_to_value, value_to_slot};
-use super::memory::{MAX_STORE_MEMORY_BYTES, MemInst};
+use super::memory::MemInst;
 use super::table::TableInst;
 use crate::engine::{
     Extern, GlobalAddr, HostFunc, InstanceId, InstantiateError, MemAddr, Store, TableAddr,
 };
 use crate::module::{ExternType, Module};
 use crate::trap::{Limits, Trap};
-use crate::values::{FuncAddr, FuncType, GlobalType, MemoryType, PAGE_SIZE, TableType, Value};
+use crate::values::{FuncAddr, FuncType, GlobalType, MemoryType, TableType, Value};
 
 /// A wasm function's translated form.
 #[derive(Clone, Copy, Debug)]
@@ -80,8 +80,6 @@ pub(crate) struct Runtime {
     pub tables: Vec<TableInst>,
     /// Memories.
     pub memories: Vec<MemInst>,
-    /// Total bytes of all memories (for the host cap).
-    pub memory_bytes: u64,
     /// Globals.
     pub globals: Vec<GlobalInst>,
     /// Element segments (dropped ones are empty).
@@ -212,18 +210,20 @@ impl InterpStore {
         self.exec.executed
     }
 
-    /// Allocates a memory of `pages` pages, enforcing the host cap.
+    /// Allocates a zeroed memory of `ty.limits.min` pages, refusing sizes
+    /// above the growth cap (or that the host cannot allocate).
     pub(crate) fn push_memory(&mut self, ty: MemoryType) -> Result<MemAddr, InstantiateError> {
-        let bytes = ty.limits.min.saturating_mul(PAGE_SIZE);
-        let total = self.rt.memory_bytes.saturating_add(bytes);
-        if total > MAX_STORE_MEMORY_BYTES {
+        let pages = ty.limits.min;
+        let cap = self.limits.max_memory_pages;
+        if pages > cap {
             return Err(InstantiateError::Resource(format!(
-                "memory of {} pages exceeds the host cap of {MAX_STORE_MEMORY_BYTES} bytes per store",
-                ty.limits.min
+                "memory of {pages} pages exceeds the cap of {cap} pages"
             )));
         }
-        self.rt.memory_bytes = total;
-        self.rt.memories.push(MemInst::new(ty, ty.limits.min));
+        let mem = MemInst::new(ty, pages).ok_or_else(|| {
+            InstantiateError::Resource(format!("cannot allocate a memory of {pages} pages"))
+        })?;
+        self.rt.memories.push(mem);
         Ok(self.rt.memories.len() as u32 - 1)
     }
 }

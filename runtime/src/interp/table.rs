@@ -3,17 +3,13 @@
 //!
 //! Elements are stored as `u64` reference payloads (`NULL_REF` for null).
 //! Growth follows the declared maximum (at most 2^32 - 1 elements for a
-//! 32-bit table) and refuses, returning -1 as the spec permits, to exceed
-//! [`MAX_TABLE_ELEMENTS`] elements in one table.
+//! 32-bit table) and the deterministic cap `Limits::max_table_elems`:
+//! growing past it returns -1, as the spec permits a host to (and so does
+//! an allocation the host refuses).
 
 use super::memory::range;
 use crate::trap::Trap;
 use crate::values::TableType;
-
-/// Host cap on one table's element count. `table.grow` beyond it returns
-/// -1; a module declaring a larger initial size fails to instantiate with a
-/// resource error. Every engine must apply the same cap.
-pub const MAX_TABLE_ELEMENTS: u64 = 1 << 20;
 
 /// A table instance.
 #[derive(Debug)]
@@ -25,8 +21,9 @@ pub(crate) struct TableInst {
 }
 
 impl TableInst {
-    /// `table.grow`: the old size, or `None` when forbidden.
-    pub fn grow(&mut self, delta: u64, init: u64) -> Option<u64> {
+    /// `table.grow`: the old size, or `None` when the declared maximum, the
+    /// growth cap `cap` (elements) or the host allocator forbids it.
+    pub fn grow(&mut self, delta: u64, init: u64, cap: u64) -> Option<u64> {
         let old = self.elems.len() as u64;
         let new = old.checked_add(delta)?;
         let absolute = if self.ty.table64 {
@@ -35,9 +32,10 @@ impl TableInst {
             u32::MAX as u64
         };
         let max = self.ty.limits.max.map_or(absolute, |m| m.min(absolute));
-        if new > max || new > MAX_TABLE_ELEMENTS {
+        if new > max || new > cap {
             return None;
         }
+        self.elems.try_reserve(delta as usize).ok()?;
         self.elems.resize(new as usize, init);
         Some(old)
     }
@@ -107,11 +105,12 @@ mod tests {
             },
             elems: vec![NULL_REF],
         };
-        assert_eq!(t.grow(2, 5), Some(1));
+        assert_eq!(t.grow(2, 5, 100), Some(1));
         assert_eq!(t.elems, vec![NULL_REF, 5, 5]);
-        assert_eq!(t.grow(1, 5), None);
+        assert_eq!(t.grow(1, 5, 100), None);
         t.ty.limits.max = None;
-        assert_eq!(t.grow(u32::MAX as u64, 0), None);
-        assert_eq!(t.grow(MAX_TABLE_ELEMENTS, 0), None);
+        assert_eq!(t.grow(u32::MAX as u64, 0, u64::MAX), None);
+        assert_eq!(t.grow(98, 0, 100), None);
+        assert_eq!(t.grow(97, 0, 100), Some(3));
     }
 }

@@ -510,66 +510,76 @@ impl Translator<'_> {
         Ok(())
     }
 
-    /// Resolves a memory immediate; `None` when the offset is 2^32 or more,
-    /// which always traps because no memory exceeds 4 GiB (see `memory`).
-    fn memarg(&self, m: &wasmparser::MemArg) -> Result<Option<MemArg>> {
+    /// Resolves a memory immediate. An offset of 2^32 or more (memory64
+    /// only) becomes an `AddOffset` on the address, `depth` slots below the
+    /// top, emitted before the access, which then uses offset 0.
+    fn memarg(&mut self, m: &wasmparser::MemArg, depth: u8) -> Result<MemArg> {
         let idx = match m.target {
             MemArgTarget::Memory(i) => i,
             MemArgTarget::Array(_) => return Err("GC array memory access".into()),
         };
-        Ok(u32::try_from(m.offset).ok().map(|offset| MemArg {
+        let offset = match u32::try_from(m.offset) {
+            Ok(offset) => offset,
+            Err(_) => {
+                self.emit(Op::AddOffset {
+                    depth,
+                    lo: m.offset as u32,
+                    hi: (m.offset >> 32) as u32,
+                });
+                0
+            }
+        };
+        Ok(MemArg {
             mem: self.link.mems[idx as usize],
             offset,
-        }))
+        })
     }
 
     /// Load/store operators; `None` if `op` is not one.
-    fn memory_op(&self, op: &O<'_>) -> Result<Option<Op>> {
-        let (m, make): (&wasmparser::MemArg, fn(MemArg) -> Op) = match op {
-            O::I32Load { memarg } => (memarg, Op::I32Load),
-            O::I64Load { memarg } => (memarg, Op::I64Load),
-            O::F32Load { memarg } => (memarg, Op::F32Load),
-            O::F64Load { memarg } => (memarg, Op::F64Load),
-            O::I32Load8S { memarg } => (memarg, Op::I32Load8S),
-            O::I32Load8U { memarg } => (memarg, Op::I32Load8U),
-            O::I32Load16S { memarg } => (memarg, Op::I32Load16S),
-            O::I32Load16U { memarg } => (memarg, Op::I32Load16U),
-            O::I64Load8S { memarg } => (memarg, Op::I64Load8S),
-            O::I64Load8U { memarg } => (memarg, Op::I64Load8U),
-            O::I64Load16S { memarg } => (memarg, Op::I64Load16S),
-            O::I64Load16U { memarg } => (memarg, Op::I64Load16U),
-            O::I64Load32S { memarg } => (memarg, Op::I64Load32S),
-            O::I64Load32U { memarg } => (memarg, Op::I64Load32U),
-            O::I32Store8 { memarg } | O::I64Store8 { memarg } => (memarg, Op::Store8),
-            O::I32Store16 { memarg } | O::I64Store16 { memarg } => (memarg, Op::Store16),
+    fn memory_op(&mut self, op: &O<'_>) -> Result<Option<Op>> {
+        type Make = fn(MemArg) -> Op;
+        let (m, make, depth): (&wasmparser::MemArg, Make, u8) = match op {
+            O::I32Load { memarg } => (memarg, Op::I32Load, 1),
+            O::I64Load { memarg } => (memarg, Op::I64Load, 1),
+            O::F32Load { memarg } => (memarg, Op::F32Load, 1),
+            O::F64Load { memarg } => (memarg, Op::F64Load, 1),
+            O::I32Load8S { memarg } => (memarg, Op::I32Load8S, 1),
+            O::I32Load8U { memarg } => (memarg, Op::I32Load8U, 1),
+            O::I32Load16S { memarg } => (memarg, Op::I32Load16S, 1),
+            O::I32Load16U { memarg } => (memarg, Op::I32Load16U, 1),
+            O::I64Load8S { memarg } => (memarg, Op::I64Load8S, 1),
+            O::I64Load8U { memarg } => (memarg, Op::I64Load8U, 1),
+            O::I64Load16S { memarg } => (memarg, Op::I64Load16S, 1),
+            O::I64Load16U { memarg } => (memarg, Op::I64Load16U, 1),
+            O::I64Load32S { memarg } => (memarg, Op::I64Load32S, 1),
+            O::I64Load32U { memarg } => (memarg, Op::I64Load32U, 1),
+            O::I32Store8 { memarg } | O::I64Store8 { memarg } => (memarg, Op::Store8, 2),
+            O::I32Store16 { memarg } | O::I64Store16 { memarg } => (memarg, Op::Store16, 2),
             O::I32Store { memarg } | O::F32Store { memarg } | O::I64Store32 { memarg } => {
-                (memarg, Op::Store32)
+                (memarg, Op::Store32, 2)
             }
-            O::I64Store { memarg } | O::F64Store { memarg } => (memarg, Op::Store64),
-            O::V128Load { memarg } => (memarg, Op::V128Load),
-            O::V128Store { memarg } => (memarg, Op::V128Store),
-            O::V128Load8x8S { memarg } => (memarg, Op::V128Load8x8S),
-            O::V128Load8x8U { memarg } => (memarg, Op::V128Load8x8U),
-            O::V128Load16x4S { memarg } => (memarg, Op::V128Load16x4S),
-            O::V128Load16x4U { memarg } => (memarg, Op::V128Load16x4U),
-            O::V128Load32x2S { memarg } => (memarg, Op::V128Load32x2S),
-            O::V128Load32x2U { memarg } => (memarg, Op::V128Load32x2U),
-            O::V128Load8Splat { memarg } => (memarg, Op::V128Load8Splat),
-            O::V128Load16Splat { memarg } => (memarg, Op::V128Load16Splat),
-            O::V128Load32Splat { memarg } => (memarg, Op::V128Load32Splat),
-            O::V128Load64Splat { memarg } => (memarg, Op::V128Load64Splat),
-            O::V128Load32Zero { memarg } => (memarg, Op::V128Load32Zero),
-            O::V128Load64Zero { memarg } => (memarg, Op::V128Load64Zero),
+            O::I64Store { memarg } | O::F64Store { memarg } => (memarg, Op::Store64, 2),
+            O::V128Load { memarg } => (memarg, Op::V128Load, 1),
+            O::V128Store { memarg } => (memarg, Op::V128Store, 2),
+            O::V128Load8x8S { memarg } => (memarg, Op::V128Load8x8S, 1),
+            O::V128Load8x8U { memarg } => (memarg, Op::V128Load8x8U, 1),
+            O::V128Load16x4S { memarg } => (memarg, Op::V128Load16x4S, 1),
+            O::V128Load16x4U { memarg } => (memarg, Op::V128Load16x4U, 1),
+            O::V128Load32x2S { memarg } => (memarg, Op::V128Load32x2S, 1),
+            O::V128Load32x2U { memarg } => (memarg, Op::V128Load32x2U, 1),
+            O::V128Load8Splat { memarg } => (memarg, Op::V128Load8Splat, 1),
+            O::V128Load16Splat { memarg } => (memarg, Op::V128Load16Splat, 1),
+            O::V128Load32Splat { memarg } => (memarg, Op::V128Load32Splat, 1),
+            O::V128Load64Splat { memarg } => (memarg, Op::V128Load64Splat, 1),
+            O::V128Load32Zero { memarg } => (memarg, Op::V128Load32Zero, 1),
+            O::V128Load64Zero { memarg } => (memarg, Op::V128Load64Zero, 1),
             _ => return self.lane_op(op),
         };
-        Ok(Some(match self.memarg(m)? {
-            Some(arg) => make(arg),
-            None => Op::Trap(Trap::MemoryOutOfBounds),
-        }))
+        Ok(Some(make(self.memarg(m, depth)?)))
     }
 
     /// `v128.loadN_lane` / `v128.storeN_lane`; `None` if `op` is not one.
-    fn lane_op(&self, op: &O<'_>) -> Result<Option<Op>> {
+    fn lane_op(&mut self, op: &O<'_>) -> Result<Option<Op>> {
         let (m, bytes, lane, load) = match *op {
             O::V128Load8Lane { ref memarg, lane } => (memarg, 1, lane, true),
             O::V128Load16Lane { ref memarg, lane } => (memarg, 2, lane, true),
@@ -581,10 +591,12 @@ impl Translator<'_> {
             O::V128Store64Lane { ref memarg, lane } => (memarg, 8, lane, false),
             _ => return Ok(None),
         };
-        Ok(Some(match self.memarg(m)? {
-            Some(arg) if load => Op::V128LoadLane { arg, bytes, lane },
-            Some(arg) => Op::V128StoreLane { arg, bytes, lane },
-            None => Op::Trap(Trap::MemoryOutOfBounds),
+        // The vector operand sits above the address in both directions.
+        let arg = self.memarg(m, 2)?;
+        Ok(Some(if load {
+            Op::V128LoadLane { arg, bytes, lane }
+        } else {
+            Op::V128StoreLane { arg, bytes, lane }
         }))
     }
 

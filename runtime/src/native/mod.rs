@@ -20,5 +20,7 @@ pub mod registry;
 pub mod signals;
 
 pub use code::CodeMemory;
-pub use registry::{CodeRegistration, register_code, registered_ranges};
-pub use signals::{NativeTrap, catch_traps, prepare_thread, stack_limit_for};
+pub use registry::{
+    CodeOptions, CodeRegistration, register_code, register_code_with, registered_ranges,
+};
+pub use signals::{NativeTrap, catch_traps, prepare_thread, stack_limit_for, thread_stack_limit};

@@ -26,6 +26,27 @@ struct Entry {
     len: usize,
     /// Trap sites as offsets from `start`, sorted by offset.
     traps: Box<[(u32, TrapCode)]>,
+    options: CodeOptions,
+}
+
+/// Per-registration options.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CodeOptions {
+    /// Treat a SIGSEGV/SIGBUS anywhere in this code whose fault address is
+    /// in the current thread's stack guard region as a `STACK_OVERFLOW`
+    /// trap. For code that cannot be given a Cranelift stack limit (CLIF
+    /// under test has no vmctx to hang one on); the wasm JIT uses real
+    /// stack limits and leaves this off.
+    pub guard_page_is_stack_overflow: bool,
+}
+
+/// What the registry knows about a faulting PC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Site {
+    /// The trap code if the PC is a registered trap site.
+    pub trap: Option<TrapCode>,
+    /// The options of the range containing the PC.
+    pub options: CodeOptions,
 }
 
 impl Entry {
@@ -46,14 +67,13 @@ struct Snapshot {
 }
 
 impl Snapshot {
-    fn lookup(&self, pc: usize) -> Option<TrapCode> {
+    fn lookup(&self, pc: usize) -> Option<Site> {
         let after = self.entries.partition_point(|e| e.start <= pc);
         let entry = self.entries.get(after.checked_sub(1)?)?;
-        if entry.contains(pc) {
-            entry.trap_at(pc)
-        } else {
-            None
-        }
+        entry.contains(pc).then(|| Site {
+            trap: entry.trap_at(pc),
+            options: entry.options,
+        })
     }
 }
 
@@ -126,6 +146,16 @@ impl Drop for CodeRegistration {
 /// offset lies outside the range, or the range overlaps a live
 /// registration: each means the caller lost track of its code memory.
 pub fn register_code(start: usize, len: usize, traps: &[(u32, TrapCode)]) -> CodeRegistration {
+    register_code_with(start, len, traps, CodeOptions::default())
+}
+
+/// [`register_code`] with [`CodeOptions`].
+pub fn register_code_with(
+    start: usize,
+    len: usize,
+    traps: &[(u32, TrapCode)],
+    options: CodeOptions,
+) -> CodeRegistration {
     assert!(len > 0, "register_code: empty code range at {start:#x}");
     let end = start
         .checked_add(len)
@@ -143,6 +173,7 @@ pub fn register_code(start: usize, len: usize, traps: &[(u32, TrapCode)]) -> Cod
         start,
         len,
         traps: sorted.into_boxed_slice(),
+        options,
     });
     let mut list = writer();
     let at = list.partition_point(|e| e.start < start);
@@ -157,10 +188,10 @@ pub fn register_code(start: usize, len: usize, traps: &[(u32, TrapCode)]) -> Cod
     CodeRegistration { entry }
 }
 
-/// The trap code registered for `pc`, if `pc` is a registered trap site.
+/// What is registered for `pc`: `None` if no range contains it.
 ///
 /// Async-signal-safe: no locks, no allocation.
-pub(crate) fn lookup(pc: usize) -> Option<TrapCode> {
+pub(crate) fn lookup(pc: usize) -> Option<Site> {
     READERS.fetch_add(1, SeqCst);
     let snap = SNAPSHOT.load(SeqCst);
     // SAFETY: a non-null pointer loaded while READERS > 0 stays valid until

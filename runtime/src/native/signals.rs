@@ -37,15 +37,23 @@
 //!
 //! A fault in the guard page of the thread stack is only a *trap* if the
 //! code reports it at a registered site, which Cranelift does when the
-//! function has a stack limit (`stack_limit` global value or a
-//! `stack_limit` parameter): the prologue compares the stack pointer with
-//! the limit and executes a `STACK_OVERFLOW` trap. Callers that run
-//! possibly-recursive native code must provide such a limit, computed from
-//! the current stack pointer minus the stack they are willing to spend (see
-//! [`stack_limit_for`]). Without one, the guard-page SIGSEGV comes from an
+//! function has a stack limit (a `stack_limit` global value derived from
+//! `vmctx`, or a `stack_limit` parameter): the prologue compares the stack
+//! pointer with the limit and executes a `STACK_OVERFLOW` trap. Callers
+//! that run possibly-recursive native code must provide such a limit:
+//! [`thread_stack_limit`] gives one that lets the code use almost the whole
+//! current thread stack, [`stack_limit_for`] one for a fixed budget below
+//! the caller. Without one, the guard-page SIGSEGV comes from an
 //! unregistered PC and is chained: the process dies loudly (Rust prints
 //! "has overflowed its stack"). The handler runs on an alternate stack, so
 //! it can always run even when the thread stack is exhausted.
+//!
+//! Code that cannot carry a stack limit (CLIF under test, which has no
+//! vmctx) may instead be registered with
+//! [`CodeOptions::guard_page_is_stack_overflow`](super::CodeOptions): a
+//! SIGSEGV/SIGBUS *inside that code* whose fault address is in the current
+//! thread's stack guard region is then a `STACK_OVERFLOW` trap. A guard
+//! fault anywhere else still crashes.
 
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::c_void;
@@ -177,9 +185,11 @@ extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut c_void) {
     if !user_sent {
         // SAFETY: as above.
         let pc = unsafe { faulting_pc(ctx) };
+        // SAFETY: as above; si_addr is meaningful for these signals.
+        let fault_addr = unsafe { (*info).si_addr() } as usize;
         let frame = CURRENT.with(Cell::get);
         if !frame.is_null()
-            && let Some(code) = registry::lookup(pc)
+            && let Some(code) = trap_for(sig, pc, fault_addr)
         {
             // SAFETY: `frame` points into a live `catch_traps` frame on this
             // thread (it is reset before that frame returns), and nothing
@@ -196,6 +206,33 @@ extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut c_void) {
     }
     // SAFETY: forwarding the kernel's own arguments.
     unsafe { chain(sig, info, ctx) }
+}
+
+/// The trap a fault at `pc` (accessing `fault_addr`) stands for, if any.
+fn trap_for(sig: i32, pc: usize, fault_addr: usize) -> Option<TrapCode> {
+    let site = registry::lookup(pc)?;
+    if let Some(code) = site.trap {
+        return Some(code);
+    }
+    let memory_fault = sig == libc::SIGSEGV || sig == libc::SIGBUS;
+    (memory_fault && site.options.guard_page_is_stack_overflow && in_stack_guard(fault_addr))
+        .then_some(TrapCode::STACK_OVERFLOW)
+}
+
+/// Slack around the lowest stack address counted as the guard region: the
+/// kernel's stack guard gap below the main thread (1 MiB by default) and
+/// the guard page(s) some libcs report inside a thread's stack.
+const GUARD_BELOW: usize = 1 << 20;
+const GUARD_ABOVE: usize = 64 * 1024;
+
+/// Whether `addr` lies in this thread's stack guard region (the thread's
+/// stack bounds are recorded by `prepare_thread`).
+fn in_stack_guard(addr: usize) -> bool {
+    let low = STACK_LOW.with(Cell::get);
+    low != 0
+        && low != usize::MAX
+        && addr >= low.saturating_sub(GUARD_BELOW)
+        && addr < low + GUARD_ABOVE
 }
 
 /// Hands a fault we do not own to the handler that was there before us.
@@ -322,6 +359,17 @@ pub fn prepare_thread() {
     ALT_STACK.with(|cell| {
         cell.get_or_init(AltStack::ensure);
     });
+    stack_low();
+}
+
+/// This thread's lowest stack address (cached), `usize::MAX` if unknown.
+fn stack_low() -> usize {
+    let mut low = STACK_LOW.with(Cell::get);
+    if low == 0 {
+        low = thread_stack_low().unwrap_or(usize::MAX);
+        STACK_LOW.with(|c| c.set(low));
+    }
+    low
 }
 
 /// State shared between `catch_traps` and the shim callback.
@@ -391,4 +439,49 @@ pub fn stack_limit_for(budget: usize) -> usize {
     let marker = 0u8;
     let sp = std::hint::black_box(&raw const marker) as usize;
     sp.saturating_sub(budget)
+}
+
+/// Room kept free between the lowest usable stack address and the limit
+/// given to native code (covers a guard area that some libcs report as
+/// part of the stack, and the frames of anything native code calls).
+const STACK_RESERVE: usize = 256 * 1024;
+
+thread_local! {
+    /// Lowest address of this thread's stack (0 = not yet known).
+    static STACK_LOW: Cell<usize> = const { Cell::new(0) };
+}
+
+/// A stack limit for native code that lets it use (almost) all of the
+/// current thread's stack: the stack's lowest address plus a reserve.
+///
+/// Falls back to [`stack_limit_for`] with 512 KiB when the stack bounds are
+/// unknown. See the module docs for how to pass the limit to Cranelift.
+pub fn thread_stack_limit() -> usize {
+    let low = stack_low();
+    let here = stack_limit_for(0);
+    match low.checked_add(STACK_RESERVE) {
+        Some(limit) if limit < here => limit,
+        _ => stack_limit_for(512 * 1024),
+    }
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn thread_stack_low() -> Option<usize> {
+    // SAFETY: standard pthread attribute queries on the calling thread.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return None;
+        }
+        let mut addr: *mut c_void = ptr::null_mut();
+        let mut size: libc::size_t = 0;
+        let rc = libc::pthread_attr_getstack(&attr, &mut addr, &mut size);
+        libc::pthread_attr_destroy(&mut attr);
+        (rc == 0 && !addr.is_null()).then_some(addr as usize)
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn thread_stack_low() -> Option<usize> {
+    None
 }

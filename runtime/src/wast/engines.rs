@@ -30,7 +30,10 @@ impl fmt::Debug for EngineSpec {
 /// named but not implemented yet).
 const REGISTRY: &[(&str, Option<MakeEngine>)] = &[
     // The reference interpreter (branch `interp`).
-    ("interp", None),
+    (
+        "interp",
+        Some(|| Box::new(crate::interp::InterpEngine::new())),
+    ),
     // The Cranelift JIT (branch `jit`).
     ("jit", None),
 ];

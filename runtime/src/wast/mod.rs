@@ -9,7 +9,9 @@
 //! Every script runs in one fresh store holding the `spectest` host module.
 //! Modules needing features outside shoal's set
 //! ([`crate::module::SUPPORTED_FEATURES`]) are skipped with the feature's
-//! name, together with every directive that depends on them. Engine panics
+//! name, together with every directive that depends on them; no file of the
+//! current testsuite needs a file-level skip list, since the validator
+//! attributes every unsupported construct to a module. Engine panics
 //! are caught per directive and reported as that directive's failure.
 //! Deeply recursive engines need a large native stack: [`suite`] runs
 //! scripts on threads with [`suite::STACK_SIZE`] bytes of stack.
@@ -32,7 +34,7 @@ use ::wast::lexer::Lexer;
 use ::wast::parser::{self, ParseBuffer};
 
 use crate::engine::Engine;
-use crate::trap::{DEFAULT_MAX_CALL_DEPTH, Limits};
+use crate::trap::Limits;
 
 pub use engines::{EngineSpec, MakeEngine, engines_by_name};
 pub use report::{Failure, FileReport, FileStatus, Outcome, Totals};
@@ -42,11 +44,10 @@ pub use script::trap_matches;
 /// test needs, so that an engine stuck in a loop fails instead of hanging.
 pub const SCRIPT_FUEL: u64 = 2_000_000_000;
 
-/// The limits scripts run under: [`SCRIPT_FUEL`] and the default call depth.
+/// The limits scripts run under: [`SCRIPT_FUEL`], otherwise the defaults.
 pub fn script_limits() -> Limits {
     Limits {
         fuel: Some(SCRIPT_FUEL),
-        max_call_depth: DEFAULT_MAX_CALL_DEPTH,
         ..Limits::default()
     }
 }

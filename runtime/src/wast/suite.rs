@@ -30,7 +30,7 @@ pub fn default_testsuite_dir() -> PathBuf {
 #[derive(Debug, thiserror::Error)]
 pub enum PathError {
     /// The path does not exist or cannot be inspected.
-    #[error("{}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Unreadable {
         /// The path.
         path: PathBuf,
