@@ -227,3 +227,35 @@ fn corrupted_text_is_an_error_not_a_panic() {
         );
     }
 }
+
+/// With tail calls enabled, `return_call` is generated, compiles (with the
+/// header's `preserve_frame_pointers`) and interprets.
+#[test]
+fn tail_calls_when_enabled() {
+    let cfg = clif::ClifConfig {
+        tail_calls: true,
+        ..Default::default()
+    };
+    let mut flags = settings::builder();
+    flags.set("preserve_frame_pointers", "true").unwrap();
+    let x64 = isa::lookup_by_name("x86_64")
+        .unwrap()
+        .finish(settings::Flags::new(flags))
+        .unwrap();
+    let mut found = 0;
+    for seed in 0..200 {
+        let bytes = shoal_generators::rng::seed_bytes(seed, shoal_generators::SEED_INPUT_LEN);
+        let case = clif::generate_with_config(&mut arbitrary::Unstructured::new(&bytes), &cfg);
+        verify_case(&format!("clif-tail-{seed}"), &case);
+        for f in &case.functions {
+            let text = f.function.display().to_string();
+            if text.contains("return_call") {
+                found += 1;
+                let mut ctx = cranelift_codegen::Context::for_function(f.function.clone());
+                ctx.compile(&*x64, &mut ControlPlane::default())
+                    .expect("return_call compiles");
+            }
+        }
+    }
+    assert!(found > 0, "no return_call in 200 cases");
+}
