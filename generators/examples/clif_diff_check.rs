@@ -1,7 +1,7 @@
 //! Differential sanity check of generated CLIF cases with `runtime::clif`
 //! (interpreter reference against native x64 configurations, Pulley and
 //! the mid-end): prints findings (development aid). `cargo run --release
-//! --example clif_diff_check -- [n] [first-seed]`.
+//! --example clif_diff_check -- [n] [first-seed] [noi128]`.
 
 use shoal_runtime::clif::differential::{Executor, Verdict, judge_all};
 use shoal_runtime::clif::{ClifModule, Invocation};
@@ -15,9 +15,22 @@ fn main() {
         .nth(2)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
+    let noi128 = std::env::args().nth(3).as_deref() == Some("noi128");
+    let cfg = shoal_generators::clif::ClifConfig {
+        i128: false,
+        ..Default::default()
+    };
     let (mut agree, mut inconclusive, mut findings) = (0, 0, 0);
     for seed in first..first + n {
-        let case = shoal_generators::clif::generate_from_seed(seed);
+        let case = if noi128 {
+            let bytes = shoal_generators::rng::seed_bytes(seed, shoal_generators::SEED_INPUT_LEN);
+            shoal_generators::clif::generate_with_config(
+                &mut arbitrary::Unstructured::new(&bytes),
+                &cfg,
+            )
+        } else {
+            shoal_generators::clif::generate_from_seed(seed)
+        };
         let pulley = case.targets().contains(&"pulley64");
         let executors: Vec<Executor> = Executor::default_set()
             .into_iter()
