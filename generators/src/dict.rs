@@ -462,17 +462,69 @@ pub fn pick_lane_index(r: &mut Rng<'_>, lanes: u8) -> u8 {
     }
 }
 
-/// A static memory offset: small, alignment edges, page edges, or the
-/// largest encodable values (which always trap unless the address is 0).
+/// A static memory offset: mostly small, sometimes alignment or page
+/// edges, rarely the largest encodable values (which always trap unless
+/// the address is 0). Kept mostly in bounds so invocations run on.
 pub fn pick_mem_offset(r: &mut Rng<'_>, memory64: bool) -> u64 {
     const SMALL: [u64; 12] = [0, 0, 0, 1, 2, 3, 4, 7, 8, 15, 16, 31];
-    match r.below(10) {
-        0..=5 => r.pick_or(&SMALL, 0),
-        6 => r.pick_or(&[255, 256, 4095, 4096, 4097], 0),
-        7 => r.pick_or(&[65520, 65528, 65532, 65535, 65536, 65537], 0),
-        8 => r.below(1024),
+    match r.below(64) {
+        0..=49 => r.pick_or(&SMALL, 0),
+        50..=56 => r.below(1024),
+        57..=61 => r.pick_or(&[255, 256, 4095, 4096, 4097], 0),
+        62 => r.pick_or(&[65520, 65528, 65532, 65535, 65536, 65537], 0),
         _ if memory64 => r.pick_or(&[u64::from(u32::MAX), 1 << 32, u64::MAX, u64::MAX - 7], 0),
         _ => r.pick_or(&[u64::from(u32::MAX), u64::from(u32::MAX) - 7, 1 << 31], 0),
+    }
+}
+
+/// A static memory offset below 1 KiB (alignment edges included).
+pub fn pick_small_mem_offset(r: &mut Rng<'_>) -> u64 {
+    const SMALL: [u64; 14] = [0, 0, 0, 1, 2, 3, 4, 7, 8, 15, 16, 31, 255, 256];
+    if r.chance(1, 8) {
+        r.below(1024)
+    } else {
+        r.pick_or(&SMALL, 0)
+    }
+}
+
+/// Float values every non-saturating truncation to an integer of the
+/// given signedness accepts (no trap), as `f64`.
+pub fn safe_truncation_inputs(signed: bool) -> &'static [f64] {
+    if signed {
+        &[
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            -2.5,
+            0.999_999,
+            -0.999_999,
+            127.9,
+            -128.9,
+            65535.5,
+            -32768.5,
+            1e9,
+            -1e9,
+            2147483520.0,
+        ]
+    } else {
+        &[
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            0.999_999,
+            -0.999_999,
+            1.5,
+            2.5,
+            255.9,
+            65535.5,
+            1e9,
+            4294967040.0,
+        ]
     }
 }
 

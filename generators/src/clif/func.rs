@@ -215,7 +215,7 @@ impl<'r, 'a, 'f> FnGen<'r, 'a, 'f> {
             2 if can_nest => self.br_table(depth),
             3 => self.early_return(depth),
             4 if !self.callees.is_empty() => self.call(depth),
-            6 => self.tail_call(depth),
+            6 if self.cfg.tail_calls => self.tail_call(depth),
             5 if self.r.chance(1, 4) => self.trap(depth),
             _ => self.op_statement(depth),
         }

@@ -76,6 +76,11 @@ pub struct ClifConfig {
     pub floats: bool,
     /// Only use what Pulley can compile too (and say so in the header).
     pub pulley: bool,
+    /// Emit `return_call`. Compiling it for x64 needs the
+    /// `preserve_frame_pointers` flag (the header sets it); off by default
+    /// until every executor honours the header's `set` lines, because
+    /// without the flag Cranelift panics.
+    pub tail_calls: bool,
     /// NaN handling of returned values.
     pub nan_mode: NanMode,
 }
@@ -96,6 +101,7 @@ impl Default for ClifConfig {
             i128: true,
             floats: true,
             pulley: true,
+            tail_calls: false,
             nan_mode: NanMode::Tolerant,
         }
     }
@@ -119,6 +125,7 @@ impl ClifConfig {
             i128: on(r),
             floats: on(r),
             pulley: !r.chance(1, 4),
+            tail_calls: false,
             nan_mode: if r.chance(1, 4) {
                 NanMode::Canonical
             } else {

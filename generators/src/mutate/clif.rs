@@ -14,7 +14,7 @@ use crate::testcase::{ClifCase, ClifRun};
 
 /// Applies one mutation to `case` (every function still verifies).
 pub fn mutate(case: &mut ClifCase, r: &mut Rng<'_>) -> &'static str {
-    let pulley = case.header.iter().any(|h| h.contains("pulley"));
+    let pulley = case.targets().contains(&"pulley64");
     for _ in 0..ATTEMPTS {
         if case.functions.is_empty() || r.chance(1, 4) {
             break;

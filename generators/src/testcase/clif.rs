@@ -137,8 +137,35 @@ impl ClifCase {
         out
     }
 
-    /// Parses filetest text with `cranelift-reader`.
+    /// Parses filetest text with `cranelift-reader` (a panic inside the
+    /// reader is reported as an error too).
     pub fn from_text(text: &str) -> Result<ClifCase, FormatError> {
+        std::panic::catch_unwind(|| Self::parse(text))
+            .unwrap_or_else(|_| Err(FormatError::Clif("the CLIF reader panicked".into())))
+    }
+
+    /// The ISA names of the header's `target` lines (e.g. `x86_64`,
+    /// `pulley64`), in order.
+    pub fn targets(&self) -> Vec<&str> {
+        self.header
+            .iter()
+            .filter_map(|l| l.strip_prefix("target "))
+            .filter_map(|rest| rest.split_whitespace().next())
+            .collect()
+    }
+
+    /// The header's `set` lines as `(name, value)` pairs (a bare flag name
+    /// has the value `true`).
+    pub fn settings(&self) -> Vec<(&str, &str)> {
+        self.header
+            .iter()
+            .filter_map(|l| l.strip_prefix("set "))
+            .flat_map(str::split_whitespace)
+            .map(|kv| kv.split_once('=').unwrap_or((kv, "true")))
+            .collect()
+    }
+
+    fn parse(text: &str) -> Result<ClifCase, FormatError> {
         let file = cranelift_reader::parse_test(text, ParseOptions::default())
             .map_err(|e| FormatError::Clif(e.to_string()))?;
         let header = header_lines(text);
@@ -229,6 +256,13 @@ block0:
         assert!(case.functions[0].runs[0].expect.is_none());
         assert_eq!(case.to_text(), SAMPLE);
         assert_eq!(ClifCase::from_text(&case.to_text()).unwrap(), case);
+    }
+
+    #[test]
+    fn header_accessors() {
+        let case = ClifCase::from_text(SAMPLE).unwrap();
+        assert_eq!(case.targets(), ["x86_64"]);
+        assert_eq!(case.settings(), [("opt_level", "speed")]);
     }
 
     #[test]

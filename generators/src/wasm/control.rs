@@ -406,8 +406,14 @@ impl FuncGen<'_, '_, '_> {
     /// An index into table `t`: mostly in range, sometimes computed.
     pub fn table_index(&mut self, t: u32, depth: u32) {
         let table = self.m.tables[t as usize].clone();
-        if self.r.chance(3, 4) {
-            let i = self.r.range(0, table.min + 1);
+        if self.risk == 0 || self.r.chance(7, 8) {
+            // In range mostly; one past the end now and then.
+            let past = self.risk > 0 && self.r.chance(1, 8);
+            let i = if past {
+                table.min
+            } else {
+                self.r.below(table.min)
+            };
             self.push_int(table.index(), i);
         } else {
             self.operand(table.index(), depth, None);

@@ -26,8 +26,14 @@ impl FuncGen<'_, '_, '_> {
         let at = m.addr();
         let end = m.min_bytes();
         let w = u64::from(width);
-        match self.r.below(10) {
-            0..=5 => {
+        // Careful functions stay in bounds (offsets are below 1 KiB there).
+        let careful = self.risk == 0;
+        match self.r.below(40) {
+            _ if careful && self.r.chance(1, 2) => {
+                let a = self.r.below(4096) & !(w - 1);
+                self.push_int(at, a);
+            }
+            0..=24 => {
                 let candidates = [
                     0,
                     8,
@@ -41,13 +47,33 @@ impl FuncGen<'_, '_, '_> {
                     u64::from(u32::MAX),
                     u64::MAX,
                 ];
-                let weights = [4, 2, 2, 2, 4, 3, 2, 1, 1, 1, u32::from(m.memory64)];
+                // Mostly in bounds; the boundary and beyond now and then.
+                let edge = u32::from(!careful);
+                let weights = [
+                    12,
+                    6,
+                    6,
+                    6,
+                    12,
+                    9,
+                    4 * edge,
+                    edge,
+                    edge,
+                    edge,
+                    edge * u32::from(m.memory64),
+                ];
                 let a = candidates[self.r.weighted(&weights)];
                 self.push_int(at, a);
             }
-            6..=8 => {
+            25..=38 => {
                 self.operand(at, depth, None);
-                let mask = self.r.pick_or(&[0xff, 0xfff, 0xfff8, 0xfff0, 0x7fff], 0xff);
+                // Headroom below 64 KiB for the offset, except now and then.
+                let masks: &[u64] = if careful {
+                    &[0xff, 0xfff, 0x7ff8, 0x7ff0, 0x7fff]
+                } else {
+                    &[0xff, 0xfff, 0x7ff8, 0x7ff0, 0x7fff, 0xff, 0xfff8]
+                };
+                let mask = self.r.pick_or(masks, 0xff);
                 self.push_int(at, mask);
                 self.emit(if at == ValType::I64 {
                     Instruction::I64And
@@ -56,7 +82,11 @@ impl FuncGen<'_, '_, '_> {
                 });
             }
             _ => {
-                self.operand(at, depth, None);
+                if careful {
+                    self.push_int(at, 0);
+                } else {
+                    self.operand(at, depth, None);
+                }
             }
         }
     }
@@ -74,7 +104,11 @@ impl FuncGen<'_, '_, '_> {
     /// an offset from the offset dictionary and any legal alignment.
     pub fn memarg(&mut self, mem: u32, width: u32) -> MemArg {
         let memory64 = self.m.mems[mem as usize].memory64;
-        let offset = dict::pick_mem_offset(self.r, memory64);
+        let offset = if self.risk == 0 {
+            dict::pick_small_mem_offset(self.r)
+        } else {
+            dict::pick_mem_offset(self.r, memory64)
+        };
         let max_align = width.trailing_zeros();
         let align = if self.r.chance(3, 4) {
             max_align

@@ -71,6 +71,35 @@ pub(crate) enum Sink {
     IsNull(u32),
 }
 
+/// An operand that can make an instruction trap.
+#[derive(Clone, Copy, Debug)]
+enum Hazard {
+    /// Zero (and, signed, -1) traps.
+    Divisor { signed: bool },
+    /// NaN and out-of-range values trap.
+    Truncation { signed: bool },
+}
+
+/// Which operand of a scalar instruction can trap it (most of the time the
+/// generator supplies a harmless constant there, so invocations run on).
+fn trap_hazard(name: &str) -> Option<(usize, Hazard)> {
+    let scalar = name.starts_with("I32") || name.starts_with("I64");
+    if !scalar || name.contains('x') {
+        return None;
+    }
+    let signed = name.ends_with('S');
+    if ["DivS", "DivU", "RemS", "RemU"]
+        .iter()
+        .any(|s| name.ends_with(s))
+    {
+        return Some((1, Hazard::Divisor { signed }));
+    }
+    if name.contains("Trunc") && !name.contains("Sat") {
+        return Some((0, Hazard::Truncation { signed }));
+    }
+    None
+}
+
 /// Most locals a function declares for sharing values.
 const MAX_LOCALS: usize = 48;
 
@@ -86,6 +115,10 @@ pub(crate) struct FuncGen<'m, 'r, 'a> {
     pub labels: Vec<Label>,
     pub ret_slots: Vec<u32>,
     pub scratch: Vec<u32>,
+    /// How readily this function risks traps: 0 keeps memory and table
+    /// accesses in bounds and divisions and truncations trap-free, 1 takes
+    /// edges now and then, 2 often (chosen per function, mostly 0).
+    pub risk: u32,
     temps: [Option<u32>; 7],
 }
 
@@ -113,12 +146,14 @@ impl<'m, 'r, 'a> FuncGen<'m, 'r, 'a> {
             labels: Vec::new(),
             ret_slots: Vec::new(),
             scratch: Vec::new(),
+            risk: 0,
             temps: [None; 7],
         }
     }
 
     /// Generates the body.
     pub fn generate(mut self) -> Function {
+        self.risk = self.r.weighted(&[6, 3, 1]) as u32;
         let accepts = self.results.iter().map(|&t| self.return_class(t)).collect();
         self.labels.push(Label {
             kind: LabelKind::Func,
@@ -397,7 +432,15 @@ impl<'m, 'r, 'a> FuncGen<'m, 'r, 'a> {
                     return None;
                 }
                 let mut dirty = false;
+                let hazard = trap_hazard(instr.name);
                 for (i, &p) in params.iter().enumerate() {
+                    if let Some((at, h)) = hazard
+                        && at == i
+                        && (self.risk == 0 || self.r.chance(4 - self.risk, 4))
+                    {
+                        self.safe_constant(p, h);
+                        continue;
+                    }
                     dirty |= self.operand(p, sub, nan.accepts(i)).is_some();
                 }
                 self.emit(enc.clone());
@@ -443,6 +486,34 @@ impl<'m, 'r, 'a> FuncGen<'m, 'r, 'a> {
             }
             Kind::Store { .. } | Kind::StoreLane { .. } => None,
             Kind::Special(s) => self.special_value(*s, ty, depth, accept),
+        }
+    }
+
+    /// A constant operand that keeps a trapping instruction from trapping.
+    fn safe_constant(&mut self, ty: ValType, h: Hazard) {
+        match (h, ty) {
+            (Hazard::Divisor { signed }, ValType::I32 | ValType::I64) => {
+                let bits = if ty == ValType::I32 { 32 } else { 64 };
+                let mut v = dict::pick_int(self.r, bits);
+                let all_ones = if bits == 32 {
+                    u128::from(u32::MAX)
+                } else {
+                    u128::from(u64::MAX)
+                };
+                if v == 0 || (signed && v == all_ones) {
+                    v = 7;
+                }
+                self.push_int(ty, v as u64);
+            }
+            (Hazard::Truncation { signed }, ValType::F32 | ValType::F64) => {
+                let x = self.r.pick_or(dict::safe_truncation_inputs(signed), 0.0);
+                self.emit(if ty == ValType::F32 {
+                    Instruction::F32Const(Ieee32::new((x as f32).to_bits()))
+                } else {
+                    Instruction::F64Const(Ieee64::new(x.to_bits()))
+                });
+            }
+            _ => self.constant(ty),
         }
     }
 

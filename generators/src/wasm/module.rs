@@ -276,7 +276,8 @@ fn memories(r: &mut Rng<'_>, m: &mut ModuleState) {
     };
     for _ in 0..n {
         let memory64 = m.cfg.memory64 && r.chance(1, 3);
-        let min = r.pick_or(&[1, 1, 1, 2, 0], 1);
+        // Rarely empty: every access to an empty memory traps.
+        let min = r.pick_or(&[1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 0], 1);
         // Always bounded: growth then succeeds or fails identically everywhere.
         let max = min + r.range(0, 3);
         m.mems.push(Mem { memory64, min, max });
@@ -314,7 +315,7 @@ fn tables(r: &mut Rng<'_>, m: &mut ModuleState) {
             ValType::FuncRef
         };
         let table64 = m.cfg.memory64 && r.chance(1, 4);
-        let min = r.pick_or(&[0, 1, 2, 4, 4, 8], 4);
+        let min = r.pick_or(&[1, 2, 4, 4, 4, 8, 8, 0], 4);
         let max = min + r.range(0, 8);
         m.tables.push(Table {
             elem,

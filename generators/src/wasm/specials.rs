@@ -244,11 +244,25 @@ impl FuncGen<'_, '_, '_> {
 
     /// A small length or offset of type `ty`: mostly `0..=bound`.
     fn small(&mut self, ty: ValType, bound: u64, depth: u32) {
-        if self.r.chance(4, 5) {
+        if self.risk == 0 || self.r.chance(4, 5) {
             let v = self.r.range(0, bound);
             self.push_int(ty, v);
         } else {
             self.operand(ty, depth, None);
+        }
+    }
+
+    /// A source offset and length within `0..len` (both `i32`): mostly a
+    /// span that fits, sometimes one that overruns.
+    fn span(&mut self, len: u64, depth: u32) {
+        if self.risk == 0 || self.r.chance(7, 8) {
+            let start = self.r.range(0, len);
+            let n = self.r.range(0, len - start);
+            self.push_int(ValType::I32, start);
+            self.push_int(ValType::I32, n);
+        } else {
+            self.small(ValType::I32, len + 1, depth);
+            self.small(ValType::I32, len + 1, depth);
         }
     }
 
@@ -264,15 +278,12 @@ impl FuncGen<'_, '_, '_> {
                 let d = self.r.below(ndatas) as u32;
                 let m = self.r.below(nmems) as u32;
                 let len = self.m.datas[d as usize].bytes.len() as u64;
-                let at = self.m.mems[m as usize].addr();
                 self.address(m, 1, sub);
-                self.small(ValType::I32, len + 1, sub);
-                self.small(ValType::I32, len + 1, sub);
+                self.span(len, sub);
                 self.emit(Instruction::MemoryInit {
                     mem: m,
                     data_index: d,
                 });
-                let _ = at;
             }
             S::DataDrop if ndatas > 0 => {
                 let d = self.r.below(ndatas) as u32;
@@ -310,9 +321,8 @@ impl FuncGen<'_, '_, '_> {
                 };
                 let table = self.m.tables[t as usize].clone();
                 let items = self.m.elems[e as usize].items.len() as u64;
-                self.small(table.index(), table.min + 1, sub);
-                self.small(ValType::I32, items + 1, sub);
-                self.small(ValType::I32, items + 1, sub);
+                self.small(table.index(), table.min.saturating_sub(items), sub);
+                self.span(items, sub);
                 self.emit(Instruction::TableInit {
                     elem_index: e,
                     table: t,
@@ -336,14 +346,24 @@ impl FuncGen<'_, '_, '_> {
                     self.m.tables[dst as usize].clone(),
                     self.m.tables[src as usize].clone(),
                 );
-                self.small(d.index(), d.min + 1, sub);
-                self.small(s.index(), s.min + 1, sub);
                 let len_ty = if d.table64 && s.table64 {
                     ValType::I64
                 } else {
                     ValType::I32
                 };
-                self.small(len_ty, s.min.max(d.min) + 1, sub);
+                if self.risk == 0 || self.r.chance(3, 4) {
+                    let (di, si) = (self.r.below(d.min.max(1)), self.r.below(s.min.max(1)));
+                    let n = self
+                        .r
+                        .range(0, d.min.saturating_sub(di).min(s.min.saturating_sub(si)));
+                    self.push_int(d.index(), di);
+                    self.push_int(s.index(), si);
+                    self.push_int(len_ty, n);
+                } else {
+                    self.small(d.index(), d.min + 1, sub);
+                    self.small(s.index(), s.min + 1, sub);
+                    self.small(len_ty, s.min.max(d.min) + 1, sub);
+                }
                 self.emit(Instruction::TableCopy {
                     src_table: src,
                     dst_table: dst,
@@ -352,10 +372,21 @@ impl FuncGen<'_, '_, '_> {
             S::TableFill | S::TableSet if !self.m.tables.is_empty() => {
                 let t = self.r.below(self.m.tables.len() as u64) as u32;
                 let table = self.m.tables[t as usize].clone();
-                self.small(table.index(), table.min + 1, sub);
+                let fits = self.risk == 0 || self.r.chance(3, 4);
+                let i = if fits {
+                    self.r.below(table.min.max(1))
+                } else {
+                    self.r.range(0, table.min + 1)
+                };
+                self.push_int(table.index(), i);
                 self.operand(table.elem, sub, None);
                 if s == S::TableFill {
-                    self.small(table.index(), table.min + 1, sub);
+                    if fits {
+                        let n = self.r.range(0, table.min.saturating_sub(i));
+                        self.push_int(table.index(), n);
+                    } else {
+                        self.small(table.index(), table.min + 1, sub);
+                    }
                     self.emit(Instruction::TableFill(t));
                 } else {
                     self.emit(Instruction::TableSet(t));

@@ -170,3 +170,92 @@ fn fuzz_input_is_a_case_or_generates_one() {
     assert_eq!(a, b);
     assert!(matches!(a, TestCase::Clif(_)));
 }
+
+/// Most generated runs return normally in the interpreter.
+#[test]
+fn runs_mostly_return_in_the_interpreter() {
+    use cranelift_interpreter::step::ControlFlow;
+    let (mut returned, mut total) = (0u32, 0u32);
+    let mut traps = std::collections::BTreeMap::new();
+    for seed in 0..200 {
+        let case = clif::generate_from_seed(seed);
+        let mut store = FunctionStore::default();
+        for f in &case.functions {
+            store.add(f.function.name.to_string(), &f.function);
+        }
+        for f in &case.functions {
+            for run in &f.runs {
+                let state = InterpreterState::default().with_function_store(store.clone());
+                let mut i = Interpreter::new(state).with_fuel(Some(200_000));
+                total += 1;
+                match i.call_by_name(&format!("%{}", run.func), &run.args) {
+                    Ok(ControlFlow::Return(_)) => returned += 1,
+                    Ok(ControlFlow::Trap(t)) => *traps.entry(format!("{t:?}")).or_insert(0) += 1,
+                    other => *traps.entry(format!("{:?}", other.err())).or_insert(0) += 1,
+                }
+            }
+        }
+    }
+    eprintln!("{returned} of {total} runs returned; others: {traps:?}");
+    assert!(
+        returned * 2 > total,
+        "only {returned} of {total} runs returned: {traps:?}"
+    );
+}
+
+/// Corrupted CLIF text is an error, never a panic.
+#[test]
+fn corrupted_text_is_an_error_not_a_panic() {
+    let text = clif::generate_from_seed(11).to_text();
+    let bytes = text.as_bytes();
+    let noise = shoal_generators::rng::seed_bytes(77, 3 * 2000);
+    let alphabet = b" \n;%:=(),.-+0123456789abcdefvxiblockfunctionrunprinti64f32NaN";
+    for k in 0..2000 {
+        let mut b = bytes.to_vec();
+        let at = (usize::from(noise[3 * k]) << 8 | usize::from(noise[3 * k + 1])) % b.len();
+        let c = alphabet[usize::from(noise[3 * k + 2]) % alphabet.len()];
+        match k % 3 {
+            0 => b[at] = c,
+            1 => b.truncate(at),
+            _ => b.insert(at, c),
+        }
+        let r = std::panic::catch_unwind(|| TestCase::from_bytes(&b));
+        assert!(
+            r.is_ok(),
+            "from_bytes panicked on variant {k}:\n{}",
+            String::from_utf8_lossy(&b)
+        );
+    }
+}
+
+/// With tail calls enabled, `return_call` is generated, compiles (with the
+/// header's `preserve_frame_pointers`) and interprets.
+#[test]
+fn tail_calls_when_enabled() {
+    let cfg = clif::ClifConfig {
+        tail_calls: true,
+        ..Default::default()
+    };
+    let mut flags = settings::builder();
+    flags.set("preserve_frame_pointers", "true").unwrap();
+    let x64 = isa::lookup_by_name("x86_64")
+        .unwrap()
+        .finish(settings::Flags::new(flags))
+        .unwrap();
+    let mut found = 0;
+    for seed in 0..200 {
+        let bytes = shoal_generators::rng::seed_bytes(seed, shoal_generators::SEED_INPUT_LEN);
+        let case = clif::generate_with_config(&mut arbitrary::Unstructured::new(&bytes), &cfg);
+        verify_case(&format!("clif-tail-{seed}"), &case);
+        for f in &case.functions {
+            let text = f.function.display().to_string();
+            if text.contains("return_call") {
+                found += 1;
+                let mut ctx = cranelift_codegen::Context::for_function(f.function.clone());
+                ctx.compile(&*x64, &mut ControlPlane::default())
+                    .expect("return_call compiles");
+            }
+        }
+    }
+    assert!(found > 0, "no return_call in 200 cases");
+}

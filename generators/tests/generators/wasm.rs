@@ -144,3 +144,36 @@ fn serialized_cases_round_trip_exactly() {
         }
     }
 }
+
+/// Generated cases instantiate, and most invocations run to completion on
+/// shoal's interpreter (traps stay the exception, so code after the first
+/// hazard still executes).
+#[test]
+fn invocations_mostly_complete_on_the_interpreter() {
+    use shoal_runtime::engine::{Engine, Extern};
+    let (mut ok, mut total) = (0u32, 0u32);
+    for seed in 0..200 {
+        let case = wasm::generate_from_seed(seed);
+        let module = shoal_runtime::Module::new(&case.module).unwrap();
+        let limits = shoal_runtime::Limits {
+            fuel: Some(10_000),
+            ..shoal_runtime::Limits::default()
+        };
+        let mut store = shoal_runtime::interp::InterpEngine::new().new_store(limits);
+        let inst = match store.instantiate(&module, &[]) {
+            Ok(i) => i,
+            Err(e) => {
+                dump(&format!("wasm-instantiate-{seed}"), "wasm", &case.module);
+                panic!("seed {seed}: instantiation failed: {e}");
+            }
+        };
+        for inv in &case.invocations {
+            let Some(Extern::Func(f)) = store.export(inst, &inv.export) else {
+                panic!("seed {seed}: no function export {}", inv.export);
+            };
+            total += 1;
+            ok += u32::from(store.call(f, &inv.args).is_ok());
+        }
+    }
+    assert!(ok * 2 > total, "only {ok} of {total} invocations completed");
+}
