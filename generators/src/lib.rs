@@ -3,3 +3,5 @@
 //! interesting-value dictionaries, the durable test-case format and the
 //! structural mutators.
 #![deny(missing_docs)]
+pub mod pattern;
+pub mod rule_guided;

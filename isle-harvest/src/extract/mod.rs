@@ -1,0 +1,760 @@
+//! Normalizing rule left-hand sides into [`Pattern`]s.
+//!
+//! The walker runs over the type-checked rule (internal extractors already
+//! inlined by `cranelift-isle`'s semantic analysis) and interprets every
+//! sub-pattern abstractly: a position is a CLIF value ([`Abs::Node`]), a
+//! type variable, an immediate slot, an instruction's data/opcode/operand
+//! array, an ISA-flag boolean, ... Enum variants of `InstructionData` and
+//! `Opcode` build instruction nodes; constants become predicates; a variable
+//! bound twice merges the two positions. Rust-implemented (extern)
+//! extractors and the constructors called from `if-let`s are interpreted by
+//! named handlers ([`handlers`]); one without a handler is recorded by name
+//! (see [`RulePattern::unhandled`]) and its condition is left to
+//! verification.
+
+mod handlers;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use cranelift_codegen::ir::Opcode;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_isle::sema::{self, Expr, ExtractorKind, Rule, TermId, TermKind, TypeId, VarId};
+use shoal_generators::pattern::{
+    Imm, ImmId, ImmKind, Node, NodeId, NodeKind, Pattern, Pred, TYPE_UNIVERSE, TyVar, TypeSet,
+};
+
+use crate::parse::CheckedUnit;
+use crate::rules::RuleId;
+
+/// The terms whose rules are entry points: the pattern's root is the
+/// instruction they are called on.
+pub const ROOT_TERMS: [&str; 4] = ["lower", "lower_branch", "simplify", "simplify_skeleton"];
+
+/// One rule and what the harvester made of it.
+#[derive(Clone, Debug)]
+pub struct RulePattern {
+    /// The rule.
+    pub rule: RuleId,
+    /// The term the rule defines.
+    pub term: String,
+    /// The pattern, for rules of entry-point terms ([`ROOT_TERMS`]) whose
+    /// root could be resolved to an instruction; `None` otherwise.
+    pub pattern: Option<Pattern>,
+    /// Extern extractors/constructors in the rule's left-hand side that have
+    /// no handler (their conditions are not in the pattern).
+    pub unhandled: BTreeSet<String>,
+}
+
+/// Extracts a pattern for every rule of the unit, in rule-table order.
+pub fn extract_unit(unit: &CheckedUnit) -> Vec<RulePattern> {
+    let ctx = Ctx::new(unit);
+    let mut out: Vec<RulePattern> = unit
+        .terms
+        .rules
+        .iter()
+        .map(|rule| ctx.extract_rule(rule))
+        .collect();
+    out.sort_by(|a, b| a.rule.cmp(&b.rule));
+    out
+}
+
+/// Lookup tables shared by every rule of a unit.
+pub(crate) struct Ctx<'a> {
+    unit: &'a CheckedUnit,
+    opcodes: HashMap<String, Opcode>,
+    intccs: HashMap<String, usize>,
+    floatccs: HashMap<String, usize>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(unit: &'a CheckedUnit) -> Ctx<'a> {
+        let opcodes = Opcode::all()
+            .iter()
+            .map(|op| (format!("{op:?}"), *op))
+            .collect();
+        let intccs = IntCC::all()
+            .iter()
+            .enumerate()
+            .map(|(i, cc)| (format!("{cc:?}"), i))
+            .collect();
+        let floatccs = FloatCC::all()
+            .iter()
+            .enumerate()
+            .map(|(i, cc)| (format!("{cc:?}"), i))
+            .collect();
+        Ctx {
+            unit,
+            opcodes,
+            intccs,
+            floatccs,
+        }
+    }
+
+    fn sym(&self, sym: sema::Sym) -> &str {
+        &self.unit.types.syms[sym.index()]
+    }
+
+    fn term_name(&self, term: TermId) -> &str {
+        self.sym(self.unit.terms.terms[term.index()].name)
+    }
+
+    fn type_name(&self, ty: TypeId) -> &str {
+        self.unit.types.types[ty.index()].name(&self.unit.types)
+    }
+
+    fn extract_rule(&self, rule: &Rule) -> RulePattern {
+        let parsed = &self.unit.parsed;
+        let id = RuleId {
+            file: parsed.file_name(rule.pos).to_string(),
+            line: parsed.line(rule.pos),
+        };
+        let term = self.term_name(rule.root_term).to_string();
+        let mut walker = Walker::new(self);
+        let pattern = if ROOT_TERMS.contains(&term.as_str()) {
+            walker.rule(rule)
+        } else {
+            None
+        };
+        RulePattern {
+            rule: id,
+            term,
+            pattern,
+            unhandled: walker.unhandled,
+        }
+    }
+}
+
+/// What a position of the left-hand side stands for.
+#[derive(Clone, Debug)]
+pub(crate) enum Abs {
+    /// A CLIF value (or the instruction defining it).
+    Node(NodeId),
+    /// A CLIF type.
+    Type(TyVar),
+    /// A property of a type (compared against integer constants).
+    TyProp(TyVar, TyProp),
+    /// An integer: an immediate or a value derived from one.
+    Imm(ImmId),
+    /// An instruction's `InstructionData`.
+    InstData(NodeId),
+    /// An instruction's opcode.
+    Opcode(NodeId),
+    /// An instruction's value operands.
+    Args(NodeId),
+    /// An instruction's value operands from index `.1` on.
+    ArgsFrom(NodeId, usize),
+    /// The conjunction of ISA flags.
+    Flag(Vec<String>),
+    /// Whether two types are equal.
+    TyEq(TyVar, TyVar),
+    /// A boolean that holds exactly when the predicate holds on the slot.
+    Cond(ImmId, Pred),
+    /// A known integer.
+    Int(i128),
+    /// Something the pattern does not model.
+    Opaque,
+}
+
+/// A term's signature, by ISLE type names: `args` are an extractor's
+/// outputs (a constructor's inputs), `ret` its input (output).
+pub(crate) struct Sig<'s> {
+    pub(crate) args: &'s [String],
+    pub(crate) ret: &'s str,
+}
+
+/// Properties of a type that rules compare with integers or types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TyProp {
+    /// Total bit width.
+    Bits,
+    /// Bits per lane.
+    LaneBits,
+    /// Number of lanes.
+    LaneCount,
+    /// The lane type (compared with type constants).
+    LaneType,
+}
+
+impl TyProp {
+    fn of(self, ty: cranelift_codegen::ir::Type) -> i128 {
+        match self {
+            TyProp::Bits => i128::from(ty.bits()),
+            TyProp::LaneBits => i128::from(ty.lane_bits()),
+            TyProp::LaneCount => i128::from(ty.lane_count()),
+            TyProp::LaneType => 0,
+        }
+    }
+}
+
+/// Per-rule state.
+pub(crate) struct Walker<'c, 'a> {
+    pub(crate) ctx: &'c Ctx<'a>,
+    pub(crate) pat: Pattern,
+    vars: HashMap<VarId, Abs>,
+    /// `merged[n] = Some(m)`: node `n` was unified into node `m`.
+    merged: Vec<Option<NodeId>>,
+    pub(crate) unhandled: BTreeSet<String>,
+}
+
+impl<'c, 'a> Walker<'c, 'a> {
+    fn new(ctx: &'c Ctx<'a>) -> Walker<'c, 'a> {
+        Walker {
+            ctx,
+            pat: Pattern::new(),
+            vars: HashMap::new(),
+            merged: Vec::new(),
+            unhandled: BTreeSet::new(),
+        }
+    }
+
+    /// Interprets a whole rule; `None` when its root is not an instruction.
+    fn rule(&mut self, rule: &Rule) -> Option<Pattern> {
+        let root = self.new_any(TypeSet::ALL);
+        self.pat.root = root;
+        if let Some(first) = rule.args.first() {
+            self.walk(first, Abs::Node(root));
+        }
+        for arg in rule.args.iter().skip(1) {
+            self.walk(arg, Abs::Opaque);
+        }
+        for iflet in &rule.iflets {
+            let value = self.eval(&iflet.rhs);
+            self.walk(&iflet.lhs, value);
+        }
+        self.finish()
+    }
+
+    // ---- building blocks -------------------------------------------------
+
+    pub(crate) fn new_any(&mut self, set: TypeSet) -> NodeId {
+        self.merged.push(None);
+        self.pat.add_any(set)
+    }
+
+    pub(crate) fn new_imm(&mut self, kind: ImmKind) -> ImmId {
+        self.pat.add_imm(Imm::new(kind))
+    }
+
+    pub(crate) fn new_type(&mut self, set: TypeSet) -> TyVar {
+        self.pat.add_type(set)
+    }
+
+    /// Follows merges to the surviving node.
+    pub(crate) fn find(&self, mut n: NodeId) -> NodeId {
+        while let Some(m) = self.merged[n] {
+            n = m;
+        }
+        n
+    }
+
+    pub(crate) fn node_ty(&self, n: NodeId) -> TyVar {
+        self.pat.nodes[self.find(n)].ty
+    }
+
+    /// Restricts a type variable.
+    pub(crate) fn restrict(&mut self, tv: TyVar, set: TypeSet) {
+        self.pat.types[tv] = self.pat.types[tv].intersect(set);
+    }
+
+    /// Restricts a type variable to the types satisfying `pred`.
+    pub(crate) fn restrict_fn(
+        &mut self,
+        tv: TyVar,
+        pred: impl Fn(cranelift_codegen::ir::Type) -> bool,
+    ) {
+        self.restrict(tv, TypeSet::from_fn(pred));
+    }
+
+    pub(crate) fn add_pred(&mut self, slot: ImmId, pred: Pred) {
+        let preds = &mut self.pat.imms[slot].preds;
+        if !preds.contains(&pred) {
+            preds.push(pred);
+        }
+    }
+
+    pub(crate) fn add_hints(&mut self, slot: ImmId, hints: &[u128]) {
+        let imm = &mut self.pat.imms[slot];
+        for h in hints {
+            if !imm.hints.contains(h) {
+                imm.hints.push(*h);
+            }
+        }
+    }
+
+    /// Marks node `n` as having a single use.
+    pub(crate) fn single_use(&mut self, n: NodeId) {
+        let n = self.find(n);
+        self.pat.nodes[n].single_use = true;
+    }
+
+    pub(crate) fn require_flag(&mut self, flag: &str, value: bool) {
+        self.pat.flags.insert(flag.to_string(), value);
+    }
+
+    pub(crate) fn unmodeled(&mut self, what: &str) {
+        if !self.pat.unmodeled.iter().any(|u| u == what) {
+            self.pat.unmodeled.push(what.to_string());
+        }
+    }
+
+    /// Makes `n` an instruction with the given opcode (if it is not one
+    /// already) and returns its operands' nodes, creating `arity` of them.
+    pub(crate) fn make_inst(&mut self, n: NodeId, opcode: Opcode, imms: &[ImmKind]) -> NodeId {
+        let n = self.find(n);
+        if let NodeKind::Inst { opcode: op, .. } = &mut self.pat.nodes[n].kind {
+            if *op == Opcode::Nop {
+                *op = opcode;
+            }
+            return n;
+        }
+        let imm_ids = imms.iter().map(|k| self.new_imm(*k)).collect();
+        self.pat.nodes[n].kind = NodeKind::Inst {
+            opcode,
+            args: Vec::new(),
+            imms: imm_ids,
+        };
+        n
+    }
+
+    /// The `i`-th operand of instruction node `n`, created on demand.
+    pub(crate) fn arg(&mut self, n: NodeId, i: usize) -> NodeId {
+        let n = self.find(n);
+        let have = match &self.pat.nodes[n].kind {
+            NodeKind::Inst { args, .. } => args.len(),
+            NodeKind::Any => return self.new_any(TypeSet::ALL),
+        };
+        for _ in have..=i {
+            let a = self.new_any(TypeSet::ALL);
+            if let NodeKind::Inst { args, .. } = &mut self.pat.nodes[n].kind {
+                args.push(a);
+            }
+        }
+        match &self.pat.nodes[n].kind {
+            NodeKind::Inst { args, .. } => self.find(args[i]),
+            NodeKind::Any => unreachable!("checked above"),
+        }
+    }
+
+    /// The `i`-th immediate slot of instruction node `n`.
+    pub(crate) fn imm(&self, n: NodeId, i: usize) -> Option<ImmId> {
+        match &self.pat.nodes[self.find(n)].kind {
+            NodeKind::Inst { imms, .. } => imms.get(i).copied(),
+            NodeKind::Any => None,
+        }
+    }
+
+    /// Makes `n` an `iconst` (if it is not an instruction yet) and returns
+    /// its `Imm64` slot.
+    pub(crate) fn iconst(&mut self, n: NodeId) -> Option<ImmId> {
+        let n = self.make_inst(n, Opcode::Iconst, &[ImmKind::Imm64]);
+        match &self.pat.nodes[n].kind {
+            NodeKind::Inst {
+                opcode: Opcode::Iconst,
+                imms,
+                ..
+            } => imms.first().copied(),
+            _ => None,
+        }
+    }
+
+    // ---- unification -----------------------------------------------------
+
+    fn unify(&mut self, a: &Abs, b: &Abs) {
+        match (a, b) {
+            (Abs::Node(x), Abs::Node(y)) => self.merge_nodes(*x, *y),
+            (Abs::Type(x), Abs::Type(y)) => self.merge_types(*x, *y),
+            (Abs::Imm(x), Abs::Imm(y)) if x != y => {
+                let (x, y) = (*x, *y);
+                self.add_pred(y, Pred::SameAs(x));
+            }
+            (Abs::Imm(x), Abs::Int(v)) | (Abs::Int(v), Abs::Imm(x)) => {
+                self.add_pred(*x, Pred::Eq(*v));
+            }
+            _ => {}
+        }
+    }
+
+    fn merge_nodes(&mut self, x: NodeId, y: NodeId) {
+        let (x, y) = (self.find(x), self.find(y));
+        if x == y {
+            return;
+        }
+        // Keep the more elaborate node.
+        let (keep, gone) = match self.pat.nodes[x].kind {
+            NodeKind::Any => (y, x),
+            NodeKind::Inst { .. } => (x, y),
+        };
+        let (tk, tg) = (self.pat.nodes[keep].ty, self.pat.nodes[gone].ty);
+        self.merge_types(tk, tg);
+        self.merged[gone] = Some(keep);
+        if self.pat.root == gone {
+            self.pat.root = keep;
+        }
+    }
+
+    fn merge_types(&mut self, x: TyVar, y: TyVar) {
+        if x == y {
+            return;
+        }
+        let set = self.pat.types[x].intersect(self.pat.types[y]);
+        self.pat.types[x] = set;
+        for node in &mut self.pat.nodes {
+            if node.ty == y {
+                node.ty = x;
+            }
+        }
+        self.pat.types[y] = set;
+    }
+
+    // ---- patterns --------------------------------------------------------
+
+    fn walk(&mut self, p: &sema::Pattern, input: Abs) {
+        match p {
+            sema::Pattern::BindPattern(_, var, sub) => {
+                self.vars.insert(*var, input.clone());
+                self.walk(sub, input);
+            }
+            sema::Pattern::Var(_, var) => {
+                if let Some(bound) = self.vars.get(var).cloned() {
+                    self.unify(&bound, &input);
+                }
+            }
+            sema::Pattern::ConstBool(_, b) => self.const_bool(&input, *b),
+            sema::Pattern::ConstInt(_, v) => self.const_int(&input, *v),
+            sema::Pattern::ConstPrim(_, sym) => {
+                let name = self.ctx.sym(*sym).to_string();
+                self.const_prim(&input, &name);
+            }
+            sema::Pattern::Wildcard(_) => {}
+            sema::Pattern::And(_, subs) => {
+                for s in subs {
+                    self.walk(s, input.clone());
+                }
+            }
+            sema::Pattern::Term(_, term, args) => self.term(*term, args, input),
+        }
+    }
+
+    fn const_bool(&mut self, input: &Abs, b: bool) {
+        match input {
+            Abs::Flag(flags) => {
+                if b {
+                    for f in flags.clone() {
+                        self.require_flag(&f, true);
+                    }
+                } else if let Some(last) = flags.last().cloned() {
+                    self.require_flag(&last, false);
+                }
+            }
+            Abs::TyEq(x, y) => {
+                if b {
+                    let (x, y) = (*x, *y);
+                    self.merge_types(x, y);
+                } else {
+                    self.unmodeled("types differ");
+                }
+            }
+            Abs::Cond(slot, pred) => {
+                let pred = if b { Some(pred.clone()) } else { negate(pred) };
+                match pred {
+                    Some(p) => self.add_pred(*slot, p),
+                    None => self.unmodeled("negated condition"),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn const_int(&mut self, input: &Abs, v: i128) {
+        match input {
+            Abs::Imm(slot) => self.add_pred(*slot, Pred::Eq(v)),
+            Abs::TyProp(tv, prop) => {
+                let (tv, prop) = (*tv, *prop);
+                self.restrict_fn(tv, |t| prop.of(t) == v);
+            }
+            _ => {}
+        }
+    }
+
+    fn const_prim(&mut self, input: &Abs, name: &str) {
+        let ty = TYPE_UNIVERSE
+            .iter()
+            .find(|t| t.to_string().eq_ignore_ascii_case(name))
+            .copied();
+        match (input, ty) {
+            (Abs::Type(tv), Some(ty)) => self.restrict(*tv, TypeSet::of(ty)),
+            (Abs::Type(tv), None) => self.restrict(*tv, TypeSet::EMPTY),
+            (Abs::TyProp(tv, TyProp::LaneType), Some(ty)) => {
+                let tv = *tv;
+                self.restrict_fn(tv, |t| t.lane_type() == ty);
+            }
+            _ => {}
+        }
+    }
+
+    fn term(&mut self, term: TermId, args: &[sema::Pattern], input: Abs) {
+        let data = &self.ctx.unit.terms.terms[term.index()];
+        let outputs = match &data.kind {
+            TermKind::EnumVariant { variant } => self.variant(data.ret_ty, *variant, &input),
+            TermKind::Struct => vec![Abs::Opaque; args.len()],
+            TermKind::Decl { extractor_kind, .. } => match extractor_kind {
+                Some(ExtractorKind::ExternalExtractor { .. }) => {
+                    let name = self.ctx.term_name(term).to_string();
+                    let sig_args: Vec<String> = data
+                        .arg_tys
+                        .iter()
+                        .map(|t| self.ctx.type_name(*t).to_string())
+                        .collect();
+                    let ret = self.ctx.type_name(data.ret_ty).to_string();
+                    let sig = Sig {
+                        args: &sig_args,
+                        ret: &ret,
+                    };
+                    match handlers::extract(self, &name, &sig, &input, args.len()) {
+                        Some(outs) => outs,
+                        None => {
+                            self.unhandled.insert(name.clone());
+                            self.unmodeled(&name);
+                            vec![Abs::Opaque; args.len()]
+                        }
+                    }
+                }
+                _ => {
+                    let name = self.ctx.term_name(term).to_string();
+                    self.unhandled.insert(name.clone());
+                    self.unmodeled(&name);
+                    vec![Abs::Opaque; args.len()]
+                }
+            },
+        };
+        for (arg, out) in args.iter().zip(outputs) {
+            self.walk(arg, out);
+        }
+    }
+
+    /// An enum variant: instruction formats, opcodes, condition codes.
+    fn variant(&mut self, enum_ty: TypeId, variant: sema::VariantId, input: &Abs) -> Vec<Abs> {
+        let v = self.ctx.unit.types.get_variant(enum_ty, variant);
+        let name = self.ctx.sym(v.name).to_string();
+        let fields: Vec<TypeId> = v.fields.types();
+        match (self.ctx.type_name(enum_ty), input) {
+            ("InstructionData", Abs::InstData(n)) => self.format(*n, &fields),
+            ("Opcode", Abs::Opcode(n)) => {
+                match self.ctx.opcodes.get(&name).copied() {
+                    Some(op) => {
+                        let n = self.find(*n);
+                        if let NodeKind::Inst { opcode, .. } = &mut self.pat.nodes[n].kind {
+                            *opcode = op;
+                        }
+                    }
+                    None => self.unmodeled(&format!("opcode {name}")),
+                }
+                Vec::new()
+            }
+            ("IntCC", Abs::Imm(slot)) => {
+                if let Some(i) = self.ctx.intccs.get(&name).copied() {
+                    self.add_pred(*slot, Pred::Eq(i as i128));
+                }
+                Vec::new()
+            }
+            ("FloatCC", Abs::Imm(slot)) => {
+                if let Some(i) = self.ctx.floatccs.get(&name).copied() {
+                    self.add_pred(*slot, Pred::Eq(i as i128));
+                }
+                Vec::new()
+            }
+            ("AtomicRmwOp", Abs::Imm(slot)) => {
+                let lower = name.to_ascii_lowercase();
+                if let Some(i) = shoal_generators::pattern::ATOMIC_RMW_OPS
+                    .iter()
+                    .position(|o| *o == lower)
+                {
+                    self.add_pred(*slot, Pred::Eq(i as i128));
+                }
+                Vec::new()
+            }
+            _ => vec![Abs::Opaque; fields.len()],
+        }
+    }
+
+    /// `InstructionData.<Format>` on node `n`: make it an instruction (the
+    /// opcode is set by the `Opcode` sub-pattern) and map each field.
+    fn format(&mut self, n: NodeId, fields: &[TypeId]) -> Vec<Abs> {
+        let names: Vec<String> = fields
+            .iter()
+            .map(|t| self.ctx.type_name(*t).to_string())
+            .collect();
+        let imm_kinds: Vec<ImmKind> = names.iter().filter_map(|t| imm_kind(t)).collect();
+        let n = self.make_inst(n, Opcode::Nop, &imm_kinds);
+        let mut next_imm = 0;
+        let mut out = Vec::new();
+        for name in &names {
+            let abs = match name.as_str() {
+                "Opcode" => Abs::Opcode(n),
+                "Value" => Abs::Node(self.arg(n, 0)),
+                "ValueArray2" => {
+                    self.arg(n, 1);
+                    Abs::Args(n)
+                }
+                "ValueArray3" => {
+                    self.arg(n, 2);
+                    Abs::Args(n)
+                }
+                "ValueList" => Abs::Args(n),
+                t if imm_kind(t).is_some() => {
+                    let slot = self.imm(n, next_imm);
+                    next_imm += 1;
+                    slot.map(Abs::Imm).unwrap_or(Abs::Opaque)
+                }
+                _ => Abs::Opaque,
+            };
+            out.push(abs);
+        }
+        out
+    }
+
+    // ---- expressions (if-let right-hand sides) -------------------------
+
+    pub(crate) fn eval(&mut self, e: &Expr) -> Abs {
+        match e {
+            Expr::Var(_, var) => self.vars.get(var).cloned().unwrap_or(Abs::Opaque),
+            Expr::ConstInt(_, v) => Abs::Int(*v),
+            Expr::ConstBool(_, _) => Abs::Opaque,
+            Expr::ConstPrim(_, sym) => {
+                let name = self.ctx.sym(*sym).to_string();
+                match TYPE_UNIVERSE
+                    .iter()
+                    .find(|t| t.to_string().eq_ignore_ascii_case(&name))
+                {
+                    Some(t) => Abs::Type(self.new_type(TypeSet::of(*t))),
+                    None => Abs::Opaque,
+                }
+            }
+            Expr::Let { bindings, body, .. } => {
+                for (var, _, value) in bindings {
+                    let v = self.eval(value);
+                    self.vars.insert(*var, v);
+                }
+                self.eval(body)
+            }
+            Expr::Term(_, term, args) => {
+                let args: Vec<Abs> = args.iter().map(|a| self.eval(a)).collect();
+                let name = self.ctx.term_name(*term).to_string();
+                let data = &self.ctx.unit.terms.terms[term.index()];
+                if let TermKind::EnumVariant { .. } = data.kind {
+                    return Abs::Opaque;
+                }
+                let sig_args: Vec<String> = data
+                    .arg_tys
+                    .iter()
+                    .map(|t| self.ctx.type_name(*t).to_string())
+                    .collect();
+                let ret = self.ctx.type_name(data.ret_ty).to_string();
+                let sig = Sig {
+                    args: &sig_args,
+                    ret: &ret,
+                };
+                match handlers::construct(self, &name, &sig, &args) {
+                    Some(abs) => abs,
+                    None => {
+                        self.unhandled.insert(name.clone());
+                        self.unmodeled(&name);
+                        Abs::Opaque
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- finishing -------------------------------------------------------
+
+    /// Compacts the surviving nodes reachable from the root.
+    fn finish(&mut self) -> Option<Pattern> {
+        let root = self.find(self.pat.root);
+        if !matches!(self.pat.nodes[root].kind, NodeKind::Inst { .. }) {
+            self.unmodeled("root is not an instruction");
+            return None;
+        }
+        let mut order = Vec::new();
+        let mut index: BTreeMap<NodeId, NodeId> = BTreeMap::new();
+        self.collect(root, &mut order, &mut index);
+        let mut nodes = Vec::with_capacity(order.len());
+        for &old in &order {
+            let node = &self.pat.nodes[old];
+            let kind = match &node.kind {
+                NodeKind::Any => NodeKind::Any,
+                NodeKind::Inst { opcode, args, imms } => NodeKind::Inst {
+                    opcode: *opcode,
+                    args: args.iter().map(|a| index[&self.find(*a)]).collect(),
+                    imms: imms.clone(),
+                },
+            };
+            nodes.push(Node {
+                kind,
+                ty: node.ty,
+                single_use: node.single_use,
+            });
+        }
+        let mut pat = std::mem::take(&mut self.pat);
+        pat.nodes = nodes;
+        pat.root = 0;
+        if pat.opcodes().contains(&Opcode::Nop) {
+            pat.unmodeled
+                .push("opcode not fixed by the pattern".to_string());
+        }
+        Some(pat)
+    }
+
+    fn collect(&self, n: NodeId, order: &mut Vec<NodeId>, index: &mut BTreeMap<NodeId, NodeId>) {
+        let n = self.find(n);
+        if index.contains_key(&n) {
+            return;
+        }
+        index.insert(n, order.len());
+        order.push(n);
+        if let NodeKind::Inst { args, .. } = &self.pat.nodes[n].kind {
+            for a in args {
+                self.collect(*a, order, index);
+            }
+        }
+    }
+}
+
+/// The immediate kind of an `InstructionData` field type, if it is one.
+fn imm_kind(isle_type: &str) -> Option<ImmKind> {
+    Some(match isle_type {
+        "Imm64" => ImmKind::Imm64,
+        "Uimm8" => ImmKind::Uimm8,
+        "Offset32" => ImmKind::Offset32,
+        "Ieee16" => ImmKind::Ieee16,
+        "Ieee32" => ImmKind::Ieee32,
+        "Ieee64" => ImmKind::Ieee64,
+        "Immediate" | "Constant" => ImmKind::V128,
+        "IntCC" => ImmKind::IntCC,
+        "FloatCC" => ImmKind::FloatCC,
+        "MemFlags" => ImmKind::MemFlags,
+        "TrapCode" => ImmKind::TrapCode,
+        "AtomicRmwOp" => ImmKind::AtomicRmwOp,
+        _ => return None,
+    })
+}
+
+/// The negation of a predicate, where it is one.
+fn negate(p: &Pred) -> Option<Pred> {
+    Some(match p {
+        Pred::Eq(v) => Pred::Ne(*v),
+        Pred::Ne(v) => Pred::Eq(*v),
+        Pred::UnsignedRange { min: 0, max } => Pred::UnsignedRange {
+            min: max.checked_add(1)?,
+            max: u128::MAX,
+        },
+        Pred::UnsignedRange {
+            min,
+            max: u128::MAX,
+        } => Pred::UnsignedRange {
+            min: 0,
+            max: min.checked_sub(1)?,
+        },
+        _ => return None,
+    })
+}

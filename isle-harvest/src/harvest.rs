@@ -1,0 +1,407 @@
+//! The harvest: rules → patterns → candidate seeds → verified seeds.
+//!
+//! For every unit, every rule of an entry-point term with a pattern is
+//! instantiated into a few CLIF functions (different types and immediates),
+//! each compiled under a few ISA-flag configurations with rule coverage on.
+//! Seeds are then selected deterministically:
+//!
+//! 1. per pattern rule, its first candidate that fires it (`fired = own`);
+//! 2. every other rule of the unit fired by an already selected seed is
+//!    attributed to it (`fired = incidental`);
+//! 3. a rule still uncovered gets the first candidate of any rule that
+//!    fires it (`incidental`).
+//!
+//! Selected seeds get `; run:` lines from the interpreter and are compiled
+//! once more in their final form; only rules that final compilation fires
+//! are credited.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use cranelift_codegen::ir::Function;
+use shoal_generators::rule_guided::{ClifOptions, instantiate_clif};
+
+use crate::error::Result;
+use crate::extract::{RulePattern, extract_unit};
+use crate::isa::{IsaConfig, configs};
+use crate::parse::ParsedUnit;
+use crate::rules::RuleId;
+use crate::runs::run_lines;
+use crate::sources::{IsleSources, Unit};
+use crate::verify::{VerifyError, compile_hits};
+
+/// A fuzz target a seed belongs to (its corpus directory name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FuzzTarget {
+    /// CLIF compiled with `opt_level=none`: lowering rules.
+    ClifLower,
+    /// CLIF through the mid-end (`opt_level=speed`): `opts/*.isle` rules.
+    ClifOpt,
+}
+
+impl FuzzTarget {
+    /// The corpus directory (and cargo-fuzz target) name.
+    pub fn name(self) -> &'static str {
+        match self {
+            FuzzTarget::ClifLower => "clif_lower",
+            FuzzTarget::ClifOpt => "clif_opt",
+        }
+    }
+
+    /// The target for a unit's seeds.
+    pub fn for_unit(unit: Unit) -> FuzzTarget {
+        if unit.is_lowering() {
+            FuzzTarget::ClifLower
+        } else {
+            FuzzTarget::ClifOpt
+        }
+    }
+
+    fn opt_level(self) -> &'static str {
+        match self {
+            FuzzTarget::ClifLower => "none",
+            FuzzTarget::ClifOpt => "speed",
+        }
+    }
+}
+
+impl fmt::Display for FuzzTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How a rule came to have a seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fired {
+    /// A seed made from the rule's own pattern fires it.
+    Own,
+    /// A seed made for another rule fires it.
+    Incidental,
+}
+
+/// Why a rule has no seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Miss {
+    /// A rule of a helper term (reached only through other rules), and no
+    /// seed happened to fire it.
+    Helper,
+    /// An entry-point rule whose left-hand side did not resolve to an
+    /// instruction pattern.
+    NoPattern,
+    /// The pattern could not be instantiated into a valid function.
+    NoInstance,
+    /// Every instance failed to compile.
+    CompileError,
+    /// Instances compiled but the rule did not fire.
+    NotFired,
+    /// Verification was not run.
+    Unverified,
+}
+
+impl Miss {
+    /// A short kebab-case name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Miss::Helper => "helper",
+            Miss::NoPattern => "no-pattern",
+            Miss::NoInstance => "no-instance",
+            Miss::CompileError => "compile-error",
+            Miss::NotFired => "not-fired",
+            Miss::Unverified => "unverified",
+        }
+    }
+}
+
+/// What the harvest made of one rule.
+#[derive(Clone, Debug)]
+pub struct RuleOutcome {
+    /// The rule.
+    pub rule: RuleId,
+    /// Its term.
+    pub term: String,
+    /// Whether a pattern was extracted.
+    pub has_pattern: bool,
+    /// Extern extractors/constructors its left-hand side uses without a
+    /// handler.
+    pub unhandled: BTreeSet<String>,
+    /// The seed (index into [`Harvest::seeds`]) that fires it, and how.
+    pub seed: Option<(usize, Fired)>,
+    /// Why there is no seed.
+    pub miss: Option<Miss>,
+}
+
+/// One selected, verified seed.
+#[derive(Clone, Debug)]
+pub struct Seed {
+    /// Content-derived file name (`<hash>.clif`).
+    pub name: String,
+    /// Its fuzz target.
+    pub target: FuzzTarget,
+    /// The unit whose rules it was verified against.
+    pub unit: Unit,
+    /// The filetest text.
+    pub text: String,
+    /// Rules of the unit its final compilation fires.
+    pub hits: BTreeSet<RuleId>,
+}
+
+/// The harvest of one unit.
+#[derive(Clone, Debug)]
+pub struct UnitHarvest {
+    /// The unit.
+    pub unit: Unit,
+    /// Every rule of the unit, in rule-table order.
+    pub rules: Vec<RuleOutcome>,
+}
+
+/// The whole harvest.
+#[derive(Clone, Debug, Default)]
+pub struct Harvest {
+    /// Per unit.
+    pub units: Vec<UnitHarvest>,
+    /// Every selected seed, in selection order.
+    pub seeds: Vec<Seed>,
+    /// Cranelift panics met while verifying (rule, configuration, message):
+    /// each is a Cranelift bug.
+    pub panics: Vec<(RuleId, String, String)>,
+}
+
+/// Options of a harvest.
+#[derive(Clone, Debug)]
+pub struct HarvestOptions {
+    /// Units to harvest.
+    pub units: Vec<Unit>,
+    /// Compile candidates and select verified seeds (otherwise only
+    /// patterns are extracted).
+    pub verify: bool,
+    /// Instantiation options.
+    pub clif: ClifOptions,
+}
+
+impl Default for HarvestOptions {
+    fn default() -> HarvestOptions {
+        HarvestOptions {
+            units: Unit::ALL.to_vec(),
+            verify: true,
+            clif: ClifOptions {
+                max_variants: 6,
+                max_typings: 12,
+            },
+        }
+    }
+}
+
+/// One compiled candidate.
+struct Candidate {
+    func: Function,
+    config: IsaConfig,
+    hits: BTreeSet<RuleId>,
+}
+
+/// Runs the harvest.
+pub fn harvest(sources: &IsleSources, opts: &HarvestOptions) -> Result<Harvest> {
+    let mut out = Harvest::default();
+    for unit in &opts.units {
+        let checked = ParsedUnit::parse(sources, *unit)?.check()?;
+        let patterns = extract_unit(&checked);
+        drop(checked);
+        let uh = harvest_unit(*unit, patterns, opts, &mut out);
+        out.units.push(uh);
+    }
+    Ok(out)
+}
+
+/// The filetest text of a seed.
+pub fn seed_text(func: &Function, cfg: &IsaConfig, target: FuzzTarget, runs: &[String]) -> String {
+    let mut s = String::new();
+    if runs.is_empty() {
+        s.push_str("test compile\n");
+    } else {
+        s.push_str("test interpret\n");
+        s.push_str(if cfg.executable() {
+            "test run\n"
+        } else {
+            "test compile\n"
+        });
+    }
+    s.push_str(&format!("set opt_level={}\n", target.opt_level()));
+    s.push_str("set enable_llvm_abi_extensions=true\n");
+    s.push_str(&cfg.target_line());
+    s.push_str("\n\n");
+    s.push_str(&func.display().to_string());
+    for r in runs {
+        s.push_str(r);
+        s.push('\n');
+    }
+    s
+}
+
+fn harvest_unit(
+    unit: Unit,
+    patterns: Vec<RulePattern>,
+    opts: &HarvestOptions,
+    out: &mut Harvest,
+) -> UnitHarvest {
+    let target = FuzzTarget::for_unit(unit);
+    let in_unit: BTreeSet<RuleId> = patterns.iter().map(|p| p.rule.clone()).collect();
+    // Candidates per pattern rule (index into `patterns`).
+    let mut cands: Vec<Vec<Candidate>> = Vec::with_capacity(patterns.len());
+    let mut misses: Vec<Option<Miss>> = Vec::with_capacity(patterns.len());
+    for rp in &patterns {
+        let (c, miss) = match (&rp.pattern, opts.verify) {
+            (None, _) if crate::extract::ROOT_TERMS.contains(&rp.term.as_str()) => {
+                (Vec::new(), Some(Miss::NoPattern))
+            }
+            (None, _) => (Vec::new(), Some(Miss::Helper)),
+            (Some(_), false) => (Vec::new(), Some(Miss::Unverified)),
+            (Some(p), true) => candidates(unit, target, rp, p, opts, &in_unit, out),
+        };
+        cands.push(c);
+        misses.push(miss);
+    }
+    let mut chosen: BTreeMap<RuleId, (usize, Fired)> = BTreeMap::new();
+    let mut selected: Vec<(usize, usize)> = Vec::new();
+    // 1. Own seeds.
+    for (i, rp) in patterns.iter().enumerate() {
+        if let Some(j) = cands[i].iter().position(|c| c.hits.contains(&rp.rule)) {
+            selected.push((i, j));
+            chosen.insert(rp.rule.clone(), (selected.len() - 1, Fired::Own));
+        }
+    }
+    // 2 and 3. Incidental seeds.
+    for rp in &patterns {
+        if chosen.contains_key(&rp.rule) {
+            continue;
+        }
+        let fired_by_selected = selected
+            .iter()
+            .position(|(i, j)| cands[*i][*j].hits.contains(&rp.rule));
+        let k = match fired_by_selected {
+            Some(k) => k,
+            None => {
+                let found = cands.iter().enumerate().find_map(|(i, cs)| {
+                    cs.iter()
+                        .position(|c| c.hits.contains(&rp.rule))
+                        .map(|j| (i, j))
+                });
+                match found {
+                    Some(sel) => {
+                        selected.push(sel);
+                        selected.len() - 1
+                    }
+                    None => continue,
+                }
+            }
+        };
+        chosen.insert(rp.rule.clone(), (k, Fired::Incidental));
+    }
+    // Final form of the selected seeds, verified again.
+    let mut seed_index: Vec<Option<usize>> = Vec::with_capacity(selected.len());
+    for (i, j) in &selected {
+        let c = &cands[*i][*j];
+        let runs = run_lines(&c.func);
+        let text = seed_text(&c.func, &c.config, target, &runs);
+        match compile_hits(&text) {
+            Ok(hits) => {
+                let hits: BTreeSet<RuleId> =
+                    hits.into_iter().filter(|h| in_unit.contains(h)).collect();
+                let name = format!("{:016x}.clif", fnv1a(text.as_bytes()));
+                let existing = out.seeds.iter().position(|s| s.name == name);
+                let idx = existing.unwrap_or_else(|| {
+                    out.seeds.push(Seed {
+                        name,
+                        target,
+                        unit,
+                        text,
+                        hits,
+                    });
+                    out.seeds.len() - 1
+                });
+                seed_index.push(Some(idx));
+            }
+            Err(_) => seed_index.push(None),
+        }
+    }
+    let rules = patterns
+        .into_iter()
+        .zip(misses)
+        .map(|(rp, miss)| {
+            let seed = chosen.get(&rp.rule).and_then(|(k, how)| {
+                let idx = seed_index[*k]?;
+                out.seeds[idx]
+                    .hits
+                    .contains(&rp.rule)
+                    .then_some((idx, *how))
+            });
+            let miss = match seed {
+                Some(_) => None,
+                None => Some(miss.unwrap_or(Miss::NotFired)),
+            };
+            RuleOutcome {
+                rule: rp.rule,
+                term: rp.term,
+                has_pattern: rp.pattern.is_some(),
+                unhandled: rp.unhandled,
+                seed,
+                miss,
+            }
+        })
+        .collect();
+    UnitHarvest { unit, rules }
+}
+
+/// Instantiates and compiles one pattern's candidates.
+fn candidates(
+    unit: Unit,
+    target: FuzzTarget,
+    rp: &RulePattern,
+    pattern: &shoal_generators::pattern::Pattern,
+    opts: &HarvestOptions,
+    in_unit: &BTreeSet<RuleId>,
+    out: &mut Harvest,
+) -> (Vec<Candidate>, Option<Miss>) {
+    let funcs = instantiate_clif(pattern, "f", opts.clif);
+    if funcs.is_empty() {
+        return (Vec::new(), Some(Miss::NoInstance));
+    }
+    let cfgs = configs(unit, pattern);
+    let mut cands = Vec::new();
+    let mut compiled = false;
+    for func in funcs {
+        for cfg in &cfgs {
+            let text = seed_text(&func, cfg, target, &[]);
+            match compile_hits(&text) {
+                Ok(hits) => {
+                    compiled = true;
+                    let hits = hits.into_iter().filter(|h| in_unit.contains(h)).collect();
+                    cands.push(Candidate {
+                        func: func.clone(),
+                        config: cfg.clone(),
+                        hits,
+                    });
+                }
+                Err(VerifyError::Panic(msg)) => {
+                    out.panics.push((rp.rule.clone(), cfg.target_line(), msg));
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    let miss = if compiled {
+        None
+    } else {
+        Some(Miss::CompileError)
+    };
+    (cands, miss)
+}
+
+/// FNV-1a, 64 bits: a stable content hash for seed names.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
