@@ -20,12 +20,15 @@ enum Command {
     // Each subcommand: `Name(cmd::name::Args)` here plus one arm in `main`.
     /// Validate wasm modules against shoal's supported feature set.
     Validate(cmd::validate::Args),
+    /// Compile CLIF test cases and report ISLE rule coverage.
+    Coverage(cmd::coverage::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<ExitCode> = match cli.command {
         Command::Validate(a) => cmd::validate::run(a),
+        Command::Coverage(a) => cmd::coverage::run(a),
     };
     match result {
         Ok(code) => code,
