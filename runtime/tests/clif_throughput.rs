@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use cranelift_codegen::data_value::DataValue;
+use shoal_runtime::clif::differential::{Executor, Verdict, judge};
 use shoal_runtime::clif::native::NativeModule;
 use shoal_runtime::clif::pulley::PulleyModule;
 use shoal_runtime::clif::{ClifConfig, ClifModule, Invocation, OptLevel, Outcome, interp};
@@ -117,4 +118,19 @@ fn executor_throughput() {
         let p = PulleyModule::compile(&module, OptLevel::Speed).unwrap();
         assert_eq!(p.call(&module, &invocation(i)), Ok(expected(i)));
     });
+    let executors = Executor::default_set();
+    let n = n / 10;
+    let start = Instant::now();
+    for i in 0..n {
+        let v = judge(&module, &invocation(i), &executors, 10_000).unwrap();
+        assert!(
+            matches!(v, Verdict::Agree { compared, .. } if compared == executors.len()),
+            "{v}"
+        );
+    }
+    println!(
+        "differential judge ({} executors, compile included): {:.0}/s",
+        executors.len(),
+        n as f64 / start.elapsed().as_secs_f64()
+    );
 }
