@@ -26,6 +26,8 @@ enum Command {
     Validate(cmd::validate::Args),
     /// Run spec testsuite `.wast` scripts on shoal's engines.
     Spectest(cmd::spectest::Args),
+    /// Compile CLIF test cases and report ISLE rule coverage.
+    Coverage(cmd::coverage::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         Command::Fuzz(a) => cmd::fuzz::run(a),
         Command::Validate(a) => cmd::validate::run(a),
         Command::Spectest(a) => cmd::spectest::run(a),
+        Command::Coverage(a) => cmd::coverage::run(a),
     };
     match result {
         Ok(code) => code,

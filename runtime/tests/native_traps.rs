@@ -11,8 +11,8 @@ use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::{Context, control::ControlPlane};
 use shoal_runtime::native::{
-    CodeMemory, CodeRegistration, NativeTrap, catch_traps, register_code, registered_ranges,
-    stack_limit_for,
+    CodeMemory, CodeRegistration, NativeTrap, catch_memory_faults, catch_traps, register_code,
+    registered_ranges, stack_limit_for,
 };
 
 fn host_isa() -> OwnedTargetIsa {
@@ -297,6 +297,32 @@ fn trapping_load_arrives_as_sigsegv() {
 }
 
 #[test]
+fn memory_faults_anywhere_are_traps_under_catch_memory_faults() {
+    // The load is registered without its trap site, as an interpreter's
+    // own code would be: only catch_memory_faults turns the fault into a
+    // trap.
+    let n = compile(LOAD, false);
+    // SAFETY: signature matches LOAD.
+    let f: extern "C" fn(*const i32) -> i32 = unsafe { n.func() };
+    let x = 77i32;
+    assert_eq!(catch_memory_faults(|| f(&x)), Ok(77));
+    expect_trap(
+        catch_memory_faults(|| f(std::ptr::null())),
+        TrapCode::HEAP_OUT_OF_BOUNDS,
+        libc::SIGSEGV,
+    );
+    // Registered trap sites keep their own codes inside it.
+    let div = compile(UDIV, true);
+    // SAFETY: signature matches UDIV.
+    let d: extern "C" fn(i32, i32) -> i32 = unsafe { div.func() };
+    expect_trap(
+        catch_memory_faults(|| d(1, 0)),
+        TrapCode::INTEGER_DIVISION_BY_ZERO,
+        libc::SIGFPE,
+    );
+}
+
+#[test]
 fn deep_recursion_with_stack_limit_traps() {
     let n = compile(RECURSE_LIMITED, true);
     // SAFETY: signature matches RECURSE_LIMITED.
@@ -449,6 +475,14 @@ fn crash_child() {
             let f: extern "C" fn(*const i32) -> i32 = unsafe { n.func() };
             let _ = catch_traps(|| f(std::ptr::null()));
         }
+        "segv-after-memory-faults" => {
+            // The interpreter mode ends with catch_memory_faults.
+            let n = compile(LOAD, false);
+            // SAFETY: signature matches.
+            let f: extern "C" fn(*const i32) -> i32 = unsafe { n.func() };
+            assert!(catch_memory_faults(|| f(std::ptr::null())).is_err());
+            let _ = catch_traps(|| f(std::ptr::null()));
+        }
         "fpe-outside-catch" => {
             let n = compile(UDIV, true);
             shoal_runtime::native::prepare_thread();
@@ -472,6 +506,7 @@ fn unregistered_faults_crash_the_process() {
     let cases = [
         ("ud2-unregistered", &[libc::SIGILL][..]),
         ("segv-unregistered", &[libc::SIGSEGV][..]),
+        ("segv-after-memory-faults", &[libc::SIGSEGV][..]),
         ("fpe-outside-catch", &[libc::SIGFPE][..]),
         // Rust's stack-overflow reporter aborts after printing its message.
         (

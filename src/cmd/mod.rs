@@ -3,4 +3,5 @@
 pub mod bench;
 pub mod fuzz;
 pub mod spectest;
+pub mod coverage;
 pub mod validate;

@@ -76,12 +76,14 @@ pub struct KnownUnsupported {
     pub needles: &'static [&'static str],
     /// Why (and the Cranelift issue, where one is known).
     pub reason: &'static str,
+    /// The kind of failure this explains.
+    pub kind: FailureKind,
 }
 
 /// Known unsupported combinations. Each entry matches Cranelift's own
-/// "unsupported" message for a feature the backend does not implement (only
-/// `Unsupported` errors match: a panic, verifier or regalloc error is never
-/// "known"); a failure matching none of them is new.
+/// message for a feature the backend does not implement, or for CLIF that
+/// is valid only for 64-bit targets; a panic or regalloc error is never
+/// "known", and a failure matching no entry is new.
 pub const KNOWN_UNSUPPORTED: &[KnownUnsupported] = &[
     // wasmtime#4864 (aarch64 udiv/sdiv), #5474 (x86_64 srem/urem), #5472
     // (aarch64 srem/urem): no backend lowers i128 division or remainder.
@@ -89,19 +91,22 @@ pub const KNOWN_UNSUPPORTED: &[KnownUnsupported] = &[
         targets: &[],
         needles: &["div.i128"],
         reason: "i128 division is not lowered (wasmtime#4864)",
+        kind: FailureKind::Unsupported,
     },
     KnownUnsupported {
         targets: &[],
         needles: &["rem.i128"],
         reason: "i128 remainder is not lowered (wasmtime#5474, #5472)",
+        kind: FailureKind::Unsupported,
     },
-    // Cranelift's own message cites wasmtime#9510: s390x cannot return
+    // Cranelift's own message cites wasmtime#9510: a backend cannot return
     // more values than fit in registers without a StructReturn argument
-    // (e.g. an i128 result under the `fast` convention).
+    // (s390x: an i128 result; riscv64: a vector result).
     KnownUnsupported {
-        targets: &["s390x"],
+        targets: &[],
         needles: &["Too many return values to fit in registers"],
         reason: "too many return values for registers (wasmtime#9510)",
+        kind: FailureKind::Unsupported,
     },
     // Pulley lowers the CLIF Wasmtime generates for wasm, not all of CLIF:
     // no i128 bitwise ops or shifts, rotates only at 32/64 bits, no
@@ -110,6 +115,7 @@ pub const KNOWN_UNSUPPORTED: &[KnownUnsupported] = &[
         targets: &["pulley32", "pulley64"],
         needles: &["should be implemented in ISLE", "Unexpected SSA-value type"],
         reason: "Pulley lowers only the CLIF subset Wasmtime needs",
+        kind: FailureKind::Unsupported,
     },
     // x86_64, riscv64 and s390x lower little or no f16 arithmetic (riscv64
     // needs Zfh, not enabled in shoal's target).
@@ -117,11 +123,21 @@ pub const KNOWN_UNSUPPORTED: &[KnownUnsupported] = &[
         targets: &["x86_64", "riscv64", "s390x"],
         needles: &[".f16"],
         reason: "f16 arithmetic not implemented on this backend",
+        kind: FailureKind::Unsupported,
     },
     KnownUnsupported {
         targets: &[],
         needles: &[".f128"],
         reason: "f128 arithmetic is not implemented by the backends",
+        kind: FailureKind::Unsupported,
+    },
+    // CLIF written for 64-bit pointers (`stack_addr.i64`, i64 addresses) is
+    // not valid for a 32-bit target; the verifier says so.
+    KnownUnsupported {
+        targets: &["pulley32"],
+        needles: &["invalid pointer width"],
+        reason: "the function assumes 64-bit pointers",
+        kind: FailureKind::Verifier,
     },
 ];
 
@@ -154,13 +170,11 @@ impl fmt::Display for CrossIsaFailure {
 
 /// The documented unsupported combination `failure` on `target` matches.
 pub fn match_known(target: &str, failure: &CompileFailure) -> Option<KnownUnsupported> {
-    if failure.kind != FailureKind::Unsupported {
-        return None;
-    }
     KNOWN_UNSUPPORTED
         .iter()
         .find(|k| {
-            (k.targets.is_empty() || k.targets.contains(&target))
+            k.kind == failure.kind
+                && (k.targets.is_empty() || k.targets.contains(&target))
                 && k.needles.iter().any(|n| failure.message.contains(n))
         })
         .copied()

@@ -25,7 +25,7 @@ use super::{ClifModule, ExecError, Invocation, Outcome, libcalls, values};
 /// Default fuel: interpreted instructions per invocation.
 pub const DEFAULT_FUEL: u64 = 200_000;
 
-/// Stack for interpreting functions that make calls: the interpreter
+/// Stack for interpreting possibly-recursive functions: the interpreter
 /// recurses on the host stack once per CLIF call, so deep (fuel-bounded)
 /// CLIF recursion needs more than a test thread's 2 MiB. The memory is
 /// reserved, not committed, until used.
@@ -57,8 +57,10 @@ pub(crate) fn run_functions(
 ) -> Result<Outcome, ExecError> {
     let fixed = reference_fixups(funcs);
     let funcs = &fixed[..];
-    let makes_calls = funcs.iter().any(|f| !f.dfg.ext_funcs.is_empty());
-    if !makes_calls {
+    // Without a call cycle the interpreter's host recursion is bounded by
+    // the number of functions; only possibly-recursive code needs the big
+    // stack of a dedicated thread.
+    if !super::compile::call_graph_may_recurse(funcs) {
         return interpret(funcs, inv, fuel);
     }
     std::thread::scope(|s| {

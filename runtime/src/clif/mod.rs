@@ -1,8 +1,9 @@
 //! CLIF-level execution: the same CLIF functions run by the reference
 //! interpreter ([`interp`]), natively on the host ([`native`]), on Pulley
 //! ([`pulley`]) and through the mid-end ([`midend`]), compared lane-exactly
-//! ([`values`], [`differential`]); cross-ISA compile checks ([`cross_isa`])
-//! and a Cranelift filetest writer for disagreements ([`filetest`]).
+//! ([`values`], [`differential`]); cross-ISA compile checks ([`cross_isa`]),
+//! a Cranelift filetest writer for disagreements ([`filetest`]) and compile
+//! sweeps for rule coverage ([`sweep`]).
 //!
 //! A [`ClifModule`] is a verified set of functions that may call each other
 //! by name (`fn0 = %g(...)` resolves to `function %g`). An [`Invocation`]
@@ -26,6 +27,7 @@ mod link;
 pub mod midend;
 pub mod native;
 pub mod pulley;
+pub mod sweep;
 pub mod values;
 
 use std::fmt;

@@ -13,10 +13,12 @@
 //!   copy: Pulley lowers non-colocated direct calls to `call_indirect_host`
 //!   (a call out to the embedder), which would leave the bytecode;
 //! * libcalls are host calls on Pulley and are reported inconclusive;
-//! * Pulley dereferences host addresses directly, like native code, so the
-//!   stack-slots-only memory precondition of [`super`] applies; a trapping
-//!   load from an unmapped address would fault in the interpreter itself
-//!   (Pulley is meant for explicitly bounds-checked code).
+//! * Pulley dereferences guest addresses with ordinary host loads and
+//!   stores (it is meant for explicitly bounds-checked code), so a trapping
+//!   access to unmapped memory faults inside the interpreter, at a PC no
+//!   trap table knows. The call runs under [`catch_memory_faults`], which
+//!   reports such a fault as `heap_oob`, like the native trap table does;
+//!   the VM is discarded afterwards.
 
 use std::cell::RefCell;
 use std::ptr::NonNull;
@@ -30,7 +32,7 @@ use super::config::{OptLevel, isa_for, shared_flags};
 use super::link::{self, Piece};
 use super::values;
 use super::{ClifModule, ExecError, Invocation, Outcome};
-use crate::native::CodeMemory;
+use crate::native::{CodeMemory, catch_memory_faults};
 
 /// The Pulley ISA shoal executes on (`pulley64`, host byte order).
 pub fn pulley64_isa(opt_level: OptLevel) -> Result<OwnedTargetIsa, String> {
@@ -167,12 +169,20 @@ impl PulleyModule {
         // SAFETY: `entry` is a trampoline compiled for pulley64 taking one
         // pointer (an x register) and returning nothing; the bytecode lives
         // in `self.mem`; the buffer has a slot per argument and result.
-        let outcome = match unsafe { vm.call(entry, &args, []) } {
+        // SAFETY: as above. A memory fault skips only the interpreter's
+        // frames, which own nothing needing a drop; the VM is discarded.
+        let done = catch_memory_faults(|| match unsafe { vm.call(entry, &args, []) } {
             DoneReason::ReturnToHost(_) => None,
-            DoneReason::Trap { pc, kind } => Some(self.trap_code(pc, kind)),
-            DoneReason::CallIndirectHost { id, .. } => Some(Err(ExecError::Inconclusive(format!(
+            DoneReason::Trap { pc, kind } => Some(Ok((pc, kind))),
+            DoneReason::CallIndirectHost { id, .. } => Some(Err(id)),
+        });
+        let outcome = match done {
+            Ok(None) => None,
+            Ok(Some(Ok((pc, kind)))) => Some(self.trap_code(pc, kind)),
+            Ok(Some(Err(id))) => Some(Err(ExecError::Inconclusive(format!(
                 "pulley: host call {id} (libcall) is not supported"
             )))),
+            Err(fault) => Some(Ok(fault.code)),
         };
         match outcome {
             None => Ok(Outcome::Returned(

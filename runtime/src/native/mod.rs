@@ -23,4 +23,7 @@ pub use code::CodeMemory;
 pub use registry::{
     CodeOptions, CodeRegistration, register_code, register_code_with, registered_ranges,
 };
-pub use signals::{NativeTrap, catch_traps, prepare_thread, stack_limit_for, thread_stack_limit};
+pub use signals::{
+    NativeTrap, catch_memory_faults, catch_traps, prepare_thread, stack_limit_for,
+    thread_stack_limit,
+};

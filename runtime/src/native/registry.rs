@@ -1,9 +1,9 @@
 //! The process-wide registry of native code ranges and their trap sites.
 //!
 //! Writers ([`register_code`] and dropping a [`CodeRegistration`]) serialise
-//! on a mutex and publish an immutable, sorted [`Snapshot`] through an
+//! on a mutex and publish an immutable, sorted `Snapshot` through an
 //! [`AtomicPtr`]. The signal handler is the only reader that matters: it
-//! never locks or allocates. It announces itself in [`READERS`] *before*
+//! never locks or allocates. It announces itself in `READERS` *before*
 //! loading the snapshot pointer, and a writer frees a replaced snapshot only
 //! after it has observed `READERS == 0` *after* the swap. With sequentially
 //! consistent operations this is sound: a reader that loaded the old pointer

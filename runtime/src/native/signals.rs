@@ -54,6 +54,10 @@
 //! SIGSEGV/SIGBUS *inside that code* whose fault address is in the current
 //! thread's stack guard region is then a `STACK_OVERFLOW` trap. A guard
 //! fault anywhere else still crashes.
+//!
+//! Interpreters that access guest memory with plain host loads (Pulley)
+//! run under [`catch_memory_faults`], which additionally reports any other
+//! SIGSEGV/SIGBUS on the thread as `HEAP_OUT_OF_BOUNDS`.
 
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::c_void;
@@ -210,13 +214,20 @@ extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut c_void) {
 
 /// The trap a fault at `pc` (accessing `fault_addr`) stands for, if any.
 fn trap_for(sig: i32, pc: usize, fault_addr: usize) -> Option<TrapCode> {
-    let site = registry::lookup(pc)?;
-    if let Some(code) = site.trap {
+    let memory_fault = sig == libc::SIGSEGV || sig == libc::SIGBUS;
+    let site = registry::lookup(pc);
+    if let Some(code) = site.and_then(|s| s.trap) {
         return Some(code);
     }
-    let memory_fault = sig == libc::SIGSEGV || sig == libc::SIGBUS;
-    (memory_fault && site.options.guard_page_is_stack_overflow && in_stack_guard(fault_addr))
-        .then_some(TrapCode::STACK_OVERFLOW)
+    let guard_overflow = site.is_some_and(|s| s.options.guard_page_is_stack_overflow);
+    if memory_fault && in_stack_guard(fault_addr) {
+        // Stack exhaustion is only a trap inside code registered for it.
+        return guard_overflow.then_some(TrapCode::STACK_OVERFLOW);
+    }
+    // An interpreter's guest access (see `catch_memory_faults`), wherever
+    // the faulting instruction is.
+    (memory_fault && MEMORY_FAULTS_ARE_TRAPS.with(Cell::get))
+        .then_some(TrapCode::HEAP_OUT_OF_BOUNDS)
 }
 
 /// Slack around the lowest stack address counted as the guard region: the
@@ -445,6 +456,34 @@ pub fn stack_limit_for(budget: usize) -> usize {
 /// given to native code (covers a guard area that some libcs report as
 /// part of the stack, and the frames of anything native code calls).
 const STACK_RESERVE: usize = 256 * 1024;
+
+thread_local! {
+    /// Set while [`catch_memory_faults`] runs on this thread.
+    static MEMORY_FAULTS_ARE_TRAPS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Like [`catch_traps`], and additionally reports any SIGSEGV/SIGBUS on
+/// this thread while `f` runs — wherever the faulting instruction is — as a
+/// `HEAP_OUT_OF_BOUNDS` trap, except faults in the thread's stack guard.
+///
+/// For interpreters of compiled code (Pulley) that dereference guest
+/// addresses with ordinary host loads and stores: a trapping guest access
+/// to unmapped memory faults inside the interpreter, at a PC no trap table
+/// knows. The caller must discard the interpreter state after such a trap
+/// and treat the code as the only source of faults: a genuine crash of the
+/// interpreter while `f` runs is reported as a trap too, so use this only
+/// around the interpreter call itself.
+pub fn catch_memory_faults<R, F: FnOnce() -> R>(f: F) -> Result<R, NativeTrap> {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // Also on unwind: a panic in `f` must not leave the flag set.
+            let _ = MEMORY_FAULTS_ARE_TRAPS.try_with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(MEMORY_FAULTS_ARE_TRAPS.with(|c| c.replace(true)));
+    catch_traps(f)
+}
 
 thread_local! {
     /// Lowest address of this thread's stack (0 = not yet known).
