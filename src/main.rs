@@ -20,12 +20,15 @@ enum Command {
     // Each subcommand: `Name(cmd::name::Args)` here plus one arm in `main`.
     /// Validate wasm modules against shoal's supported feature set.
     Validate(cmd::validate::Args),
+    /// Turn Cranelift's ISLE rules into verified seeds (corpus/).
+    Harvest(cmd::harvest::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<ExitCode> = match cli.command {
         Command::Validate(a) => cmd::validate::run(a),
+        Command::Harvest(a) => cmd::harvest::run(a),
     };
     match result {
         Ok(code) => code,

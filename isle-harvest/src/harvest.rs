@@ -129,6 +129,8 @@ pub struct RuleOutcome {
     pub seed: Option<(usize, Fired)>,
     /// Why there is no seed.
     pub miss: Option<Miss>,
+    /// For [`Miss::CompileError`]: the first compilation error.
+    pub error: Option<String>,
 }
 
 /// One selected, verified seed.
@@ -187,6 +189,7 @@ impl Default for HarvestOptions {
             clif: ClifOptions {
                 max_variants: 6,
                 max_typings: 12,
+                spill_vectors: false,
             },
         }
     }
@@ -248,17 +251,19 @@ fn harvest_unit(
     // Candidates per pattern rule (index into `patterns`).
     let mut cands: Vec<Vec<Candidate>> = Vec::with_capacity(patterns.len());
     let mut misses: Vec<Option<Miss>> = Vec::with_capacity(patterns.len());
+    let mut errors: Vec<Option<String>> = Vec::with_capacity(patterns.len());
     for rp in &patterns {
-        let (c, miss) = match (&rp.pattern, opts.verify) {
+        let (c, miss, error) = match (&rp.pattern, opts.verify) {
             (None, _) if crate::extract::ROOT_TERMS.contains(&rp.term.as_str()) => {
-                (Vec::new(), Some(Miss::NoPattern))
+                (Vec::new(), Some(Miss::NoPattern), None)
             }
-            (None, _) => (Vec::new(), Some(Miss::Helper)),
-            (Some(_), false) => (Vec::new(), Some(Miss::Unverified)),
+            (None, _) => (Vec::new(), Some(Miss::Helper), None),
+            (Some(_), false) => (Vec::new(), Some(Miss::Unverified), None),
             (Some(p), true) => candidates(unit, target, rp, p, opts, &in_unit, out),
         };
         cands.push(c);
         misses.push(miss);
+        errors.push(error);
     }
     let mut chosen: BTreeMap<RuleId, (usize, Fired)> = BTreeMap::new();
     let mut selected: Vec<(usize, usize)> = Vec::new();
@@ -326,7 +331,8 @@ fn harvest_unit(
     let rules = patterns
         .into_iter()
         .zip(misses)
-        .map(|(rp, miss)| {
+        .zip(errors)
+        .map(|((rp, miss), error)| {
             let seed = chosen.get(&rp.rule).and_then(|(k, how)| {
                 let idx = seed_index[*k]?;
                 out.seeds[idx]
@@ -343,6 +349,7 @@ fn harvest_unit(
                 term: rp.term,
                 has_pattern: rp.pattern.is_some(),
                 unhandled: rp.unhandled,
+                error: if seed.is_none() { error } else { None },
                 seed,
                 miss,
             }
@@ -360,11 +367,16 @@ fn candidates(
     opts: &HarvestOptions,
     in_unit: &BTreeSet<RuleId>,
     out: &mut Harvest,
-) -> (Vec<Candidate>, Option<Miss>) {
-    let funcs = instantiate_clif(pattern, "f", opts.clif);
+) -> (Vec<Candidate>, Option<Miss>, Option<String>) {
+    let clif = ClifOptions {
+        spill_vectors: !crate::isa::returns_vectors(unit),
+        ..opts.clif
+    };
+    let funcs = instantiate_clif(pattern, "f", clif);
     if funcs.is_empty() {
-        return (Vec::new(), Some(Miss::NoInstance));
+        return (Vec::new(), Some(Miss::NoInstance), None);
     }
+    let mut first_error = None;
     let cfgs = configs(unit, pattern);
     let mut cands = Vec::new();
     let mut compiled = false;
@@ -382,9 +394,12 @@ fn candidates(
                     });
                 }
                 Err(VerifyError::Panic(msg)) => {
+                    first_error.get_or_insert_with(|| format!("panic: {msg}"));
                     out.panics.push((rp.rule.clone(), cfg.target_line(), msg));
                 }
-                Err(_) => {}
+                Err(e) => {
+                    first_error.get_or_insert_with(|| e.to_string());
+                }
             }
         }
     }
@@ -393,7 +408,7 @@ fn candidates(
     } else {
         Some(Miss::CompileError)
     };
-    (cands, miss)
+    (cands, miss, first_error)
 }
 
 /// FNV-1a, 64 bits: a stable content hash for seed names.

@@ -1,3 +1,4 @@
 //! Subcommands; each module exposes `Args` (clap) and `run(Args) -> anyhow::Result<ExitCode>`.
 
+pub mod harvest;
 pub mod validate;

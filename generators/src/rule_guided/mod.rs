@@ -27,6 +27,9 @@ pub struct ClifOptions {
     pub max_variants: usize,
     /// At most this many type assignments are considered.
     pub max_typings: usize,
+    /// Return vector results as `i64` halves through memory (for targets
+    /// whose ABI cannot return vectors in registers).
+    pub spill_vectors: bool,
 }
 
 impl Default for ClifOptions {
@@ -34,6 +37,7 @@ impl Default for ClifOptions {
         ClifOptions {
             max_variants: 8,
             max_typings: 12,
+            spill_vectors: false,
         }
     }
 }
@@ -57,7 +61,7 @@ pub fn instantiate_clif(pattern: &Pattern, name: &str, opts: ClifOptions) -> Vec
         let typing = &typings[k % typings.len()];
         let choice = k / typings.len();
         let imms = choose_imms(&pattern, typing, choice);
-        let Ok(func) = build::build(&pattern, typing, &imms, name) else {
+        let Ok(func) = build::build(&pattern, typing, &imms, name, opts.spill_vectors) else {
             continue;
         };
         if cranelift_codegen::verify_function(&func, &flags).is_err() {
