@@ -18,8 +18,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     // Each subcommand: `Name(cmd::name::Args)` here plus one arm in `main`.
+    /// Print throughput benchmarks (interpreter, JIT, generators).
+    Bench(cmd::bench::Args),
     /// Validate wasm modules against shoal's supported feature set.
     Validate(cmd::validate::Args),
+    /// Run spec testsuite `.wast` scripts on shoal's engines.
+    Spectest(cmd::spectest::Args),
     /// Turn Cranelift's ISLE rules into verified seeds (corpus/).
     Harvest(cmd::harvest::Args),
 }
@@ -27,7 +31,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<ExitCode> = match cli.command {
+        Command::Bench(a) => cmd::bench::run(a),
         Command::Validate(a) => cmd::validate::run(a),
+        Command::Spectest(a) => cmd::spectest::run(a),
         Command::Harvest(a) => cmd::harvest::run(a),
     };
     match result {

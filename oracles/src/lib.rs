@@ -1,4 +1,16 @@
 //! shoal-oracles: *judging* — run a test case on several engines and
 //! configurations, compare outcomes, classify, deduplicate and describe
 //! findings.
+//!
+//! * [`execute`]: one case on one engine → an [`execute::Execution`];
+//! * [`compare`]: exact, NaN-payload-tolerant comparison;
+//! * [`verdict`]: agree / discrepancy (attributed) / inconclusive;
+//! * [`finding`]: signatures, reports, atomic writes.
 #![deny(missing_docs)]
+
+pub mod campaign;
+pub mod compare;
+pub mod execute;
+pub mod finding;
+pub mod verdict;
+pub mod wasm;

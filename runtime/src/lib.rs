@@ -5,12 +5,18 @@
 //! * [`values`] and [`trap`]: values, types, trap kinds and deterministic limits.
 #![deny(missing_docs)]
 
+pub mod clif;
+pub mod coverage;
 pub mod engine;
+pub mod interp;
+pub mod jit;
 pub mod module;
+pub mod native;
 pub mod num;
 pub mod simd;
 pub mod trap;
 pub mod values;
+pub mod wast;
 
 pub use engine::{Engine, Extern, InstanceId, InstantiateError, Store};
 pub use module::{Module, ModuleError};

@@ -331,22 +331,21 @@ pub fn validate(bytes: &[u8]) -> Result<(), ModuleError> {
     if !accepts(WasmFeatures::all()) {
         return Err(ModuleError::Invalid(err.to_string()));
     }
+    // Shrink the set of extra proposals greedily to a minimal one that
+    // still accepts the module, and name it.
     let extra = WasmFeatures::all().difference(SUPPORTED_FEATURES);
-    for (name, flag) in extra.iter_names() {
-        if accepts(SUPPORTED_FEATURES | flag)
-            || accepts(SUPPORTED_FEATURES | flag | WasmFeatures::FUNCTION_REFERENCES)
-        {
-            return Err(ModuleError::Unsupported(name.to_ascii_lowercase()));
+    let mut needed = extra;
+    for (_, flag) in extra.iter_names() {
+        let fewer = needed.difference(flag);
+        if accepts(SUPPORTED_FEATURES | fewer) {
+            needed = fewer;
         }
     }
-    let names: Vec<String> = extra
+    let names: Vec<String> = needed
         .iter_names()
         .map(|(n, _)| n.to_ascii_lowercase())
         .collect();
-    Err(ModuleError::Unsupported(format!(
-        "a combination of {}",
-        names.join(", ")
-    )))
+    Err(ModuleError::Unsupported(names.join(" + ")))
 }
 
 fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> DecodeResult<ConstExpr> {

@@ -25,6 +25,14 @@ pub trait WasmFloat: Copy + PartialOrd + std::ops::Add<Output = Self> {
     fn negative(self) -> bool;
     /// Round to nearest, ties to even.
     fn round_even(self) -> Self;
+    /// Round towards +inf.
+    fn ceil_(self) -> Self;
+    /// Round towards -inf.
+    fn floor_(self) -> Self;
+    /// Round towards zero.
+    fn trunc_(self) -> Self;
+    /// Square root.
+    fn sqrt_(self) -> Self;
 }
 
 macro_rules! wasm_float {
@@ -46,6 +54,18 @@ macro_rules! wasm_float {
             }
             fn round_even(self) -> Self {
                 self.round_ties_even()
+            }
+            fn ceil_(self) -> Self {
+                self.ceil()
+            }
+            fn floor_(self) -> Self {
+                self.floor()
+            }
+            fn trunc_(self) -> Self {
+                self.trunc()
+            }
+            fn sqrt_(self) -> Self {
+                self.sqrt()
             }
         }
     };
@@ -95,6 +115,27 @@ pub fn fmax<F: WasmFloat>(a: F, b: F) -> F {
 /// `fN.nearest`: round half to even; NaN quieted.
 pub fn fnearest<F: WasmFloat>(a: F) -> F {
     if a.nan() { quiet(a) } else { a.round_even() }
+}
+
+/// `fN.ceil`; NaN quieted (libm's software rounding, used on CPUs without
+/// SSE4.1, returns a signalling NaN unchanged, which the spec forbids).
+pub fn fceil<F: WasmFloat>(a: F) -> F {
+    if a.nan() { quiet(a) } else { a.ceil_() }
+}
+
+/// `fN.floor`; NaN quieted.
+pub fn ffloor<F: WasmFloat>(a: F) -> F {
+    if a.nan() { quiet(a) } else { a.floor_() }
+}
+
+/// `fN.trunc`; NaN quieted.
+pub fn ftrunc<F: WasmFloat>(a: F) -> F {
+    if a.nan() { quiet(a) } else { a.trunc_() }
+}
+
+/// `fN.sqrt`; NaN quieted.
+pub fn fsqrt<F: WasmFloat>(a: F) -> F {
+    if a.nan() { quiet(a) } else { a.sqrt_() }
 }
 
 /// `fNxM.pmin`: `b < a ? b : a` (no NaN special-casing).
@@ -218,6 +259,16 @@ mod tests {
         assert_eq!(fnearest(2.5f64), 2.0);
         assert_eq!(fnearest(-3.5f32), -4.0);
         assert!(fnearest(-0.4f64).is_sign_negative());
+    }
+
+    #[test]
+    fn rounding_quiets_signalling_nans() {
+        let snan = f32::from_bits(0xffa0_0000);
+        for op in [fceil::<f32>, ffloor, ftrunc, fsqrt, fnearest] {
+            assert_eq!(op(snan).to_bits(), 0xffe0_0000);
+        }
+        assert_eq!(ffloor(-0.5f64).to_bits(), (-1.0f64).to_bits());
+        assert!(ftrunc(-0.5f32).is_sign_negative());
     }
 
     #[test]

@@ -92,12 +92,22 @@ impl std::error::Error for Trap {}
 ///   replaces the frame and keeps the depth. Entering a function at a depth
 ///   greater than `max_call_depth` traps with [`Trap::CallStackExhausted`]
 ///   instead. The depth check happens before the fuel charge.
+/// * **Growth**: `memory.grow` / `table.grow` that would make a memory larger
+///   than `max_memory_pages` pages or a table larger than `max_table_elems`
+///   elements fails (returns -1), exactly as if the host refused the
+///   allocation — which the spec allows — so every engine fails at the same
+///   size. Allocation failures below these caps are non-deterministic and
+///   make a case inconclusive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Limits {
     /// Fuel per top-level call; `None` means unlimited.
     pub fuel: Option<u64>,
     /// Maximum wasm call depth.
     pub max_call_depth: u32,
+    /// Largest size any memory may grow to, in 64 KiB pages.
+    pub max_memory_pages: u64,
+    /// Largest size any table may grow to, in elements.
+    pub max_table_elems: u64,
 }
 
 impl Default for Limits {
@@ -105,6 +115,8 @@ impl Default for Limits {
         Limits {
             fuel: None,
             max_call_depth: DEFAULT_MAX_CALL_DEPTH,
+            max_memory_pages: 65536,
+            max_table_elems: 10_000_000,
         }
     }
 }

@@ -1,0 +1,168 @@
+//! Running one wasm test case on one engine and capturing everything it
+//! observes: per-invocation results or traps, then the final state of every
+//! exported memory, global and table.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use shoal_runtime::engine::{Engine, Extern, InstantiateError, Store};
+use shoal_runtime::{Limits, Module, Trap, Value};
+
+/// One call to make: an exported function and its arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invocation {
+    /// Export name.
+    pub export: String,
+    /// Arguments (must match the function's parameter types).
+    pub args: Vec<Value>,
+}
+
+/// The result of one invocation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InvokeOutcome {
+    /// Returned normally.
+    Ok(Vec<Value>),
+    /// Trapped.
+    Trap(Trap),
+}
+
+/// Final observable state after the last invocation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FinalState {
+    /// Exported memories by export name.
+    pub memories: Vec<(String, Vec<u8>)>,
+    /// Exported globals by export name.
+    pub globals: Vec<(String, Value)>,
+    /// Exported tables by export name.
+    pub tables: Vec<(String, Vec<Value>)>,
+}
+
+/// Everything one engine observed for one test case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Execution {
+    /// Instantiated; invocations ran in order.
+    Ran {
+        /// One outcome per invocation.
+        invocations: Vec<InvokeOutcome>,
+        /// State after the last invocation.
+        state: FinalState,
+    },
+    /// Instantiation trapped (segment out of bounds, start function).
+    InstantiationTrap(Trap),
+    /// The engine failed: compile error, verifier or regalloc-checker
+    /// error, or a panic. A finding when other engines did not fail.
+    EngineFailure(String),
+    /// A non-deterministic resource limit was hit; the case says nothing.
+    Inconclusive(String),
+}
+
+/// The test case itself is unusable (not a finding: a generator or corpus bug).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaseError {
+    /// The module is invalid or needs an unsupported feature.
+    #[error(transparent)]
+    Module(#[from] shoal_runtime::ModuleError),
+    /// The module imports something (test cases must be self-contained).
+    #[error("test case module has imports ({0}); test cases must be self-contained")]
+    HasImports(usize),
+    /// An invocation names a missing export or passes ill-typed arguments.
+    #[error("bad invocation: {0}")]
+    BadInvocation(String),
+}
+
+/// Checks a module and its invocations once, before running any engine.
+pub fn check_case(module: &Module, invocations: &[Invocation]) -> Result<(), CaseError> {
+    if !module.imports.is_empty() {
+        return Err(CaseError::HasImports(module.imports.len()));
+    }
+    for inv in invocations {
+        let export = module
+            .export(&inv.export)
+            .filter(|e| e.kind == shoal_runtime::module::ExternKind::Func)
+            .ok_or_else(|| {
+                CaseError::BadInvocation(format!("no exported function `{}`", inv.export))
+            })?;
+        let ty = module.func_type(export.index);
+        let arg_types: Vec<_> = inv.args.iter().map(Value::ty).collect();
+        if arg_types != ty.params {
+            return Err(CaseError::BadInvocation(format!(
+                "`{}` takes {ty}, given {:?}",
+                inv.export, arg_types
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Runs a checked case on `engine`. Panics inside the engine are caught and
+/// reported as [`Execution::EngineFailure`].
+pub fn execute(
+    engine: &dyn Engine,
+    module: &Module,
+    invocations: &[Invocation],
+    limits: Limits,
+) -> Execution {
+    let run = AssertUnwindSafe(|| execute_inner(engine, module, invocations, limits));
+    match catch_unwind(run) {
+        Ok(e) => e,
+        Err(payload) => Execution::EngineFailure(format!("panic: {}", panic_message(&payload))),
+    }
+}
+
+/// Extracts the text of a panic payload.
+pub fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_string()
+    }
+}
+
+fn execute_inner(
+    engine: &dyn Engine,
+    module: &Module,
+    invocations: &[Invocation],
+    limits: Limits,
+) -> Execution {
+    let mut store = engine.new_store(limits);
+    let instance = match store.instantiate(module, &[]) {
+        Ok(i) => i,
+        Err(InstantiateError::Trap(t)) => return Execution::InstantiationTrap(t),
+        Err(InstantiateError::Resource(r)) => return Execution::Inconclusive(r),
+        Err(e) => return Execution::EngineFailure(e.to_string()),
+    };
+    let mut outcomes = Vec::with_capacity(invocations.len());
+    for inv in invocations {
+        let Some(Extern::Func(f)) = store.export(instance, &inv.export) else {
+            return Execution::EngineFailure(format!("engine lost export `{}`", inv.export));
+        };
+        outcomes.push(match store.call(f, &inv.args) {
+            Ok(v) => InvokeOutcome::Ok(v),
+            Err(t) => InvokeOutcome::Trap(t),
+        });
+    }
+    let state = final_state(store.as_ref(), store.exports(instance));
+    Execution::Ran {
+        invocations: outcomes,
+        state,
+    }
+}
+
+fn final_state(store: &dyn Store, exports: Vec<(String, Extern)>) -> FinalState {
+    let mut state = FinalState::default();
+    for (name, ext) in exports {
+        match ext {
+            Extern::Memory(m) => state.memories.push((name, store.memory_data(m).to_vec())),
+            Extern::Global(g) => state.globals.push((name, store.global_get(g))),
+            Extern::Table(t) => {
+                let elems = (0..store.table_size(t))
+                    .filter_map(|i| store.table_get(t, i))
+                    .collect();
+                state.tables.push((name, elems));
+            }
+            Extern::Func(_) => {}
+        }
+    }
+    state
+}

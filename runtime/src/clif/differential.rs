@@ -1,0 +1,297 @@
+//! Differential execution: run invocations of a [`ClifModule`] on the
+//! reference interpreter and on a list of [`Executor`]s, and sort the
+//! outcome into a [`Verdict`].
+//!
+//! Rules: a compile failure of a verified module is a finding on its own;
+//! if the reference is inconclusive the invocation is inconclusive (never a
+//! finding); an executor that is inconclusive is skipped; otherwise every
+//! executor must match the reference exactly — same trap code, or returned
+//! values equal lane by lane modulo NaN payloads ([`values`]).
+
+use std::fmt;
+
+use cranelift_codegen::ir::{Function, Type};
+
+use super::native::NativeModule;
+use super::pulley::PulleyModule;
+use super::{
+    ClifConfig, ClifModule, CompileFailure, ExecError, Invocation, OptLevel, Outcome, cross_isa,
+    interp, midend, values,
+};
+
+/// One way of executing CLIF besides the reference interpreter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Executor {
+    /// Compiled for the host under a configuration and run natively.
+    Native(ClifConfig),
+    /// Compiled for pulley64 at an opt level and run on pulley-interpreter.
+    Pulley(OptLevel),
+    /// Optimised by the mid-end under a configuration, then interpreted.
+    MidEnd(ClifConfig),
+}
+
+impl fmt::Display for Executor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Executor::Native(c) => write!(f, "native ({c})"),
+            Executor::Pulley(o) => write!(f, "pulley64 (opt={})", o.as_str()),
+            Executor::MidEnd(c) => write!(f, "mid-end+interpreter ({c})"),
+        }
+    }
+}
+
+impl Executor {
+    /// The target name used by [`cross_isa::KNOWN_UNSUPPORTED`].
+    pub fn target_name(&self) -> &'static str {
+        match self {
+            Executor::Native(_) | Executor::MidEnd(_) => {
+                if cfg!(target_arch = "aarch64") {
+                    "aarch64"
+                } else {
+                    "x86_64"
+                }
+            }
+            Executor::Pulley(_) => "pulley64",
+        }
+    }
+
+    /// A default spread: native under [`ClifConfig::quick`], Pulley at
+    /// `none` and `speed`, and the mid-end at `speed`.
+    pub fn default_set() -> Vec<Executor> {
+        let mut out: Vec<Executor> = ClifConfig::quick()
+            .into_iter()
+            .map(Executor::Native)
+            .collect();
+        out.push(Executor::Pulley(OptLevel::None));
+        out.push(Executor::Pulley(OptLevel::Speed));
+        out.push(Executor::MidEnd(ClifConfig::default()));
+        out
+    }
+}
+
+/// An executor observed something other than the reference.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Disagreement {
+    /// Who disagreed.
+    pub executor: Executor,
+    /// The call.
+    pub invocation: Invocation,
+    /// What the interpreter observed.
+    pub reference: Outcome,
+    /// What the executor observed.
+    pub observed: Outcome,
+    /// Where they differ (result index and lane, or trap vs value).
+    pub detail: String,
+}
+
+/// The judgement for one invocation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// Every conclusive executor matched the reference.
+    Agree {
+        /// The reference outcome.
+        reference: Outcome,
+        /// How many executors were compared (inconclusive ones excluded).
+        compared: usize,
+    },
+    /// The reference could not decide; nothing was compared.
+    Inconclusive(String),
+    /// An executor's outcome differs from the reference: a finding.
+    Disagree(Box<Disagreement>),
+    /// Cranelift failed to compile the verified module: a finding.
+    CompileFailure(Executor, CompileFailure),
+}
+
+impl Verdict {
+    /// Whether this is a finding.
+    pub fn is_finding(&self) -> bool {
+        matches!(self, Verdict::Disagree(_) | Verdict::CompileFailure(..))
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verdict::Agree {
+                reference,
+                compared,
+            } => {
+                write!(f, "agree ({compared} executors): {reference}")
+            }
+            Verdict::Inconclusive(why) => write!(f, "inconclusive: {why}"),
+            Verdict::Disagree(d) => write!(
+                f,
+                "DISAGREE {} on {}: interpreter {}, {} {} ({})",
+                d.executor, d.invocation, d.reference, d.executor, d.observed, d.detail
+            ),
+            Verdict::CompileFailure(e, failure) => write!(f, "COMPILE FAILURE {e}: {failure}"),
+        }
+    }
+}
+
+/// Where `observed` differs from `reference` for results of `ret_types`,
+/// or `None` if they agree.
+pub fn compare(ret_types: &[Type], reference: &Outcome, observed: &Outcome) -> Option<String> {
+    match (reference, observed) {
+        (Outcome::Trapped(a), Outcome::Trapped(b)) => {
+            (a != b).then(|| format!("trap {a} vs trap {b}"))
+        }
+        (Outcome::Trapped(a), Outcome::Returned(_)) => Some(format!("trap {a} vs return")),
+        (Outcome::Returned(_), Outcome::Trapped(b)) => Some(format!("return vs trap {b}")),
+        (Outcome::Returned(x), Outcome::Returned(y)) => {
+            if x.len() != y.len() || x.len() != ret_types.len() {
+                return Some(format!("{} vs {} results", x.len(), y.len()));
+            }
+            x.iter()
+                .zip(y)
+                .zip(ret_types)
+                .enumerate()
+                .find_map(|(i, ((a, b), ty))| {
+                    values::lane_difference(*ty, a, b).map(|d| format!("result {i} {d}"))
+                })
+        }
+    }
+}
+
+/// An executor, compiled once for a module.
+enum Instance {
+    Native(NativeModule),
+    Pulley(PulleyModule),
+    MidEnd(Vec<Function>),
+}
+
+fn instantiate(module: &ClifModule, executor: Executor) -> Result<Instance, ExecError> {
+    Ok(match executor {
+        Executor::Native(c) => Instance::Native(NativeModule::compile(module, &c)?),
+        Executor::Pulley(o) => Instance::Pulley(PulleyModule::compile(module, o)?),
+        Executor::MidEnd(c) => Instance::MidEnd(midend::optimize_module(module, &c)?),
+    })
+}
+
+fn call(
+    instance: &Instance,
+    module: &ClifModule,
+    inv: &Invocation,
+    fuel: u64,
+) -> Result<Outcome, ExecError> {
+    match instance {
+        Instance::Native(m) => m.call(module, inv),
+        Instance::Pulley(m) => m.call(module, inv),
+        Instance::MidEnd(funcs) => interp::run_functions(funcs, inv, fuel),
+    }
+}
+
+/// The executors compiled for one part of a module.
+struct Group {
+    module: ClifModule,
+    instances: Vec<(Executor, Result<Instance, ExecError>)>,
+    /// A new (not documented) compile failure, which decides the verdict.
+    failure: Option<(Executor, CompileFailure)>,
+}
+
+impl Group {
+    fn new(module: ClifModule, executors: &[Executor]) -> Group {
+        let mut instances = Vec::with_capacity(executors.len());
+        let mut failure = None;
+        for &e in executors {
+            let instance = match instantiate(&module, e) {
+                Err(ExecError::Compile(f)) => match cross_isa::match_known(e.target_name(), &f) {
+                    // A documented gap of the backend: this executor cannot
+                    // run this code, which is not a finding.
+                    Some(known) => Err(ExecError::Inconclusive(format!("{}: {f}", known.reason))),
+                    None => {
+                        failure.get_or_insert((e, f.clone()));
+                        Err(ExecError::Compile(f))
+                    }
+                },
+                other => other,
+            };
+            instances.push((e, instance));
+        }
+        Group {
+            module,
+            instances,
+            failure,
+        }
+    }
+
+    fn judge(&self, inv: &Invocation, ret_types: &[Type], fuel: u64) -> Result<Verdict, ExecError> {
+        if let Some((e, f)) = &self.failure {
+            return Ok(Verdict::CompileFailure(*e, f.clone()));
+        }
+        let reference = match interp::run(&self.module, inv, fuel) {
+            Ok(o) => o,
+            Err(ExecError::Invalid(why)) => return Err(ExecError::Invalid(why)),
+            Err(e) => return Ok(Verdict::Inconclusive(e.to_string())),
+        };
+        let mut compared = 0;
+        for (executor, instance) in &self.instances {
+            let Ok(instance) = instance else { continue };
+            let observed = match call(instance, &self.module, inv, fuel) {
+                Ok(o) => o,
+                Err(ExecError::Compile(f)) => return Ok(Verdict::CompileFailure(*executor, f)),
+                Err(ExecError::Invalid(why)) => return Err(ExecError::Invalid(why)),
+                Err(ExecError::Inconclusive(_)) => continue,
+            };
+            compared += 1;
+            if let Some(detail) = compare(ret_types, &reference, &observed) {
+                return Ok(Verdict::Disagree(Box::new(Disagreement {
+                    executor: *executor,
+                    invocation: inv.clone(),
+                    reference,
+                    observed,
+                    detail,
+                })));
+            }
+        }
+        Ok(Verdict::Agree {
+            reference,
+            compared,
+        })
+    }
+}
+
+/// Judges every invocation of `invocations` on `module` against the
+/// reference interpreter (with `fuel`).
+///
+/// Each invocation runs on the part of the module reachable from its
+/// function, so one function a backend cannot compile does not silence the
+/// others; each executor compiles each such part once.
+///
+/// Returns `Err` only for invalid invocations (unknown function, wrong
+/// argument count or types).
+pub fn judge_all(
+    module: &ClifModule,
+    invocations: &[Invocation],
+    executors: &[Executor],
+    fuel: u64,
+) -> Result<Vec<Verdict>, ExecError> {
+    let mut groups: Vec<(Vec<usize>, Group)> = Vec::new();
+    let mut verdicts = Vec::with_capacity(invocations.len());
+    for inv in invocations {
+        let (index, ret_types) = module.check_invocation(inv)?;
+        let part = module.reachable(index);
+        let g = match groups.iter().position(|(p, _)| *p == part) {
+            Some(g) => g,
+            None => {
+                let group = Group::new(module.subset(&part), executors);
+                groups.push((part, group));
+                groups.len() - 1
+            }
+        };
+        verdicts.push(groups[g].1.judge(inv, &ret_types, fuel)?);
+    }
+    Ok(verdicts)
+}
+
+/// Judges one invocation (see [`judge_all`]).
+pub fn judge(
+    module: &ClifModule,
+    inv: &Invocation,
+    executors: &[Executor],
+    fuel: u64,
+) -> Result<Verdict, ExecError> {
+    let mut v = judge_all(module, std::slice::from_ref(inv), executors, fuel)?;
+    v.pop()
+        .ok_or_else(|| ExecError::Invalid("no verdict".into()))
+}
