@@ -204,6 +204,9 @@ struct Candidate {
 
 /// Runs the harvest.
 pub fn harvest(sources: &IsleSources, opts: &HarvestOptions) -> Result<Harvest> {
+    if opts.verify && !crate::coverage::available() {
+        return Err(crate::error::Error::NoCoverage);
+    }
     let mut out = Harvest::default();
     for unit in &opts.units {
         let checked = ParsedUnit::parse(sources, *unit)?.check()?;
