@@ -21,15 +21,15 @@ pub const MANIFEST: &str = "MANIFEST.tsv";
 pub const MANIFEST_HEADER: &str = "seed\ttarget\tunit\trule\tfired";
 
 /// Every file of the corpus, by path relative to the corpus directory.
-pub fn render(h: &Harvest) -> BTreeMap<PathBuf, String> {
+pub fn render(h: &Harvest) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
     for seed in &h.seeds {
         files.insert(
             Path::new(seed.target.name()).join(&seed.name),
-            seed.text.clone(),
+            seed.bytes.clone(),
         );
     }
-    files.insert(PathBuf::from(MANIFEST), manifest(h));
+    files.insert(PathBuf::from(MANIFEST), manifest(h).into_bytes());
     files
 }
 
@@ -54,24 +54,38 @@ fn manifest(h: &Harvest) -> String {
                 (None, Some(miss)) if r.has_pattern => {
                     format!("-\t{target}\t{}\t{}\tno:{}", unit.unit, r.rule, miss.name())
                 }
-                _ => continue,
+                _ => String::new(),
             };
-            out.push_str(&row);
-            out.push('\n');
+            if !row.is_empty() {
+                out.push_str(&row);
+                out.push('\n');
+            }
+            if let Some(idx) = r.wasm_seed {
+                let seed = &h.seeds[idx];
+                out.push_str(&format!(
+                    "{}\t{}\t{}\t{}\town\n",
+                    seed.name, seed.target, unit.unit, r.rule
+                ));
+            }
         }
     }
     out
 }
 
 /// The target directories the corpus writer owns.
-fn owned_dirs() -> [&'static str; 2] {
-    [FuzzTarget::ClifLower.name(), FuzzTarget::ClifOpt.name()]
+fn owned_dirs() -> [FuzzTarget; 3] {
+    [
+        FuzzTarget::ClifLower,
+        FuzzTarget::ClifOpt,
+        FuzzTarget::WasmDiff,
+    ]
 }
 
 /// Files under the owned target directories (relative paths).
 fn existing(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
-    for sub in owned_dirs() {
+    for target in owned_dirs() {
+        let sub = target.name();
         let d = dir.join(sub);
         let entries = match std::fs::read_dir(&d) {
             Ok(e) => e,
@@ -84,7 +98,10 @@ fn existing(dir: &Path) -> Result<Vec<PathBuf>> {
                 source,
             })?;
             let name = entry.file_name();
-            if Path::new(&name).extension().is_some_and(|e| e == "clif") {
+            if Path::new(&name)
+                .extension()
+                .is_some_and(|e| e == target.extension())
+            {
                 out.push(Path::new(sub).join(name));
             }
         }
@@ -95,7 +112,7 @@ fn existing(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// Writes the corpus into `dir`, removing seed files of the owned target
 /// directories that are no longer part of it.
-pub fn write(dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<()> {
+pub fn write(dir: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> Result<()> {
     for stale in existing(dir)? {
         if !files.contains_key(&stale) {
             let path = dir.join(&stale);
@@ -110,7 +127,7 @@ pub fn write(dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<()> {
                 source,
             })?;
         }
-        let same = std::fs::read_to_string(&path).is_ok_and(|old| old == *text);
+        let same = std::fs::read(&path).is_ok_and(|old| old == *text);
         if !same {
             std::fs::write(&path, text).map_err(|source| Error::Io { path, source })?;
         }
@@ -120,10 +137,10 @@ pub fn write(dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<()> {
 
 /// How the corpus in `dir` differs from `files`: one line per missing,
 /// changed or extra file (empty when current).
-pub fn check(dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Vec<String>> {
+pub fn check(dir: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> Result<Vec<String>> {
     let mut diffs = Vec::new();
     for (rel, text) in files {
-        match std::fs::read_to_string(dir.join(rel)) {
+        match std::fs::read(dir.join(rel)) {
             Ok(old) if old == *text => {}
             Ok(_) => diffs.push(format!("changed: {}", rel.display())),
             Err(_) => diffs.push(format!("missing: {}", rel.display())),
@@ -157,6 +174,7 @@ mod tests {
                         has_pattern: true,
                         unhandled: Default::default(),
                         seed: Some((0, Fired::Own)),
+                        wasm_seed: None,
                         miss: None,
                         error: None,
                     },
@@ -166,6 +184,7 @@ mod tests {
                         has_pattern: true,
                         unhandled: Default::default(),
                         seed: None,
+                        wasm_seed: None,
                         miss: Some(crate::harvest::Miss::NotFired),
                         error: None,
                     },
@@ -175,7 +194,7 @@ mod tests {
                 name: "00ff.clif".into(),
                 target: FuzzTarget::ClifOpt,
                 unit: Unit::Opt,
-                text: "test compile\n".into(),
+                bytes: b"test compile\n".to_vec(),
                 hits: [rule].into_iter().collect(),
             }],
             panics: Vec::new(),
@@ -186,7 +205,7 @@ mod tests {
     fn manifest_rows() {
         let files = render(&tiny());
         assert_eq!(
-            files[Path::new(MANIFEST)],
+            String::from_utf8_lossy(&files[Path::new(MANIFEST)]),
             "seed\ttarget\tunit\trule\tfired\n\
              00ff.clif\tclif_opt\topt\tsrc/opts/cprop.isle:10\town\n\
              -\tclif_opt\topt\tsrc/opts/cprop.isle:20\tno:not-fired\n"

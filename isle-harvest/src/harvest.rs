@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use cranelift_codegen::ir::Function;
+use shoal_generators::rule_guided::wasm::instantiate_wasm;
 use shoal_generators::rule_guided::{ClifOptions, instantiate_clif};
 
 use crate::error::Result;
@@ -28,7 +29,7 @@ use crate::parse::ParsedUnit;
 use crate::rules::RuleId;
 use crate::runs::run_lines;
 use crate::sources::{IsleSources, Unit};
-use crate::verify::{VerifyError, compile_hits};
+use crate::verify::{VerifyError, compile_hits, compile_wasm_hits};
 
 /// A fuzz target a seed belongs to (its corpus directory name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -37,6 +38,8 @@ pub enum FuzzTarget {
     ClifLower,
     /// CLIF through the mid-end (`opt_level=speed`): `opts/*.isle` rules.
     ClifOpt,
+    /// Wasm through the differential oracle (JIT and interpreters).
+    WasmDiff,
 }
 
 impl FuzzTarget {
@@ -45,6 +48,15 @@ impl FuzzTarget {
         match self {
             FuzzTarget::ClifLower => "clif_lower",
             FuzzTarget::ClifOpt => "clif_opt",
+            FuzzTarget::WasmDiff => "wasm_diff",
+        }
+    }
+
+    /// The file extension of its seeds.
+    pub fn extension(self) -> &'static str {
+        match self {
+            FuzzTarget::WasmDiff => "wasm",
+            _ => "clif",
         }
     }
 
@@ -60,7 +72,7 @@ impl FuzzTarget {
     fn opt_level(self) -> &'static str {
         match self {
             FuzzTarget::ClifLower => "none",
-            FuzzTarget::ClifOpt => "speed",
+            FuzzTarget::ClifOpt | FuzzTarget::WasmDiff => "speed",
         }
     }
 }
@@ -127,6 +139,9 @@ pub struct RuleOutcome {
     pub unhandled: BTreeSet<String>,
     /// The seed (index into [`Harvest::seeds`]) that fires it, and how.
     pub seed: Option<(usize, Fired)>,
+    /// A wasm seed made from its pattern that fires it (x64 and mid-end
+    /// rules whose pattern maps to wasm).
+    pub wasm_seed: Option<usize>,
     /// Why there is no seed.
     pub miss: Option<Miss>,
     /// For [`Miss::CompileError`]: the first compilation error.
@@ -136,14 +151,15 @@ pub struct RuleOutcome {
 /// One selected, verified seed.
 #[derive(Clone, Debug)]
 pub struct Seed {
-    /// Content-derived file name (`<hash>.clif`).
+    /// Content-derived file name (`<hash>.clif` or `<hash>.wasm`).
     pub name: String,
     /// Its fuzz target.
     pub target: FuzzTarget,
     /// The unit whose rules it was verified against.
     pub unit: Unit,
-    /// The filetest text.
-    pub text: String,
+    /// The file's content: filetest text, or a wasm test case (module plus
+    /// invocations section).
+    pub bytes: Vec<u8>,
     /// Rules of the unit its final compilation fires.
     pub hits: BTreeSet<RuleId>,
 }
@@ -179,6 +195,9 @@ pub struct HarvestOptions {
     pub verify: bool,
     /// Instantiation options.
     pub clif: ClifOptions,
+    /// Also make wasm seeds (x64 and mid-end rules whose patterns map to
+    /// wasm).
+    pub wasm: bool,
 }
 
 impl Default for HarvestOptions {
@@ -191,6 +210,7 @@ impl Default for HarvestOptions {
                 max_typings: 12,
                 spill_vectors: false,
             },
+            wasm: true,
         }
     }
 }
@@ -314,28 +334,26 @@ fn harvest_unit(
             Ok(hits) => {
                 let hits: BTreeSet<RuleId> =
                     hits.into_iter().filter(|h| in_unit.contains(h)).collect();
-                let name = format!("{:016x}.clif", fnv1a(text.as_bytes()));
-                let existing = out.seeds.iter().position(|s| s.name == name);
-                let idx = existing.unwrap_or_else(|| {
-                    out.seeds.push(Seed {
-                        name,
-                        target,
-                        unit,
-                        text,
-                        hits,
-                    });
-                    out.seeds.len() - 1
-                });
-                seed_index.push(Some(idx));
+                seed_index.push(Some(add_seed(out, target, unit, text.into_bytes(), hits)));
             }
             Err(_) => seed_index.push(None),
         }
     }
+    let wasm: Vec<Option<usize>> = patterns
+        .iter()
+        .map(|rp| match (&rp.pattern, opts.verify && opts.wasm) {
+            (Some(p), true) if matches!(unit, Unit::X64 | Unit::Opt) => {
+                wasm_seed(unit, rp, p, &in_unit, out)
+            }
+            _ => None,
+        })
+        .collect();
     let rules = patterns
         .into_iter()
         .zip(misses)
         .zip(errors)
-        .map(|((rp, miss), error)| {
+        .zip(wasm)
+        .map(|(((rp, miss), error), wasm_seed)| {
             let seed = chosen.get(&rp.rule).and_then(|(k, how)| {
                 let idx = seed_index[*k]?;
                 out.seeds[idx]
@@ -354,11 +372,44 @@ fn harvest_unit(
                 unhandled: rp.unhandled,
                 error: if seed.is_none() { error } else { None },
                 seed,
+                wasm_seed,
                 miss,
             }
         })
         .collect();
     UnitHarvest { unit, rules }
+}
+
+/// A wasm test case made from the pattern of `rp` whose JIT compilation
+/// fires the rule, if one exists.
+fn wasm_seed(
+    unit: Unit,
+    rp: &RulePattern,
+    pattern: &shoal_generators::pattern::Pattern,
+    in_unit: &BTreeSet<RuleId>,
+    out: &mut Harvest,
+) -> Option<usize> {
+    let cases = instantiate_wasm(pattern, 3);
+    if cases.is_empty() {
+        return None;
+    }
+    let (cfgs, opt_level) = match unit {
+        Unit::Opt => (configs(Unit::Opt, pattern), "speed"),
+        _ => (configs(unit, pattern), "none"),
+    };
+    for case in cases {
+        let bytes = case.to_bytes();
+        for cfg in &cfgs {
+            let Ok(hits) = compile_wasm_hits(&case.module, cfg, opt_level) else {
+                continue;
+            };
+            if hits.contains(&rp.rule) {
+                let hits = hits.into_iter().filter(|h| in_unit.contains(h)).collect();
+                return Some(add_seed(out, FuzzTarget::WasmDiff, unit, bytes, hits));
+            }
+        }
+    }
+    None
 }
 
 /// Instantiates and compiles one pattern's candidates.
@@ -412,6 +463,28 @@ fn candidates(
         Some(Miss::CompileError)
     };
     (cands, miss, first_error)
+}
+
+/// Adds a seed (once per content) and returns its index.
+fn add_seed(
+    out: &mut Harvest,
+    target: FuzzTarget,
+    unit: Unit,
+    bytes: Vec<u8>,
+    hits: BTreeSet<RuleId>,
+) -> usize {
+    let name = format!("{:016x}.{}", fnv1a(&bytes), target.extension());
+    if let Some(i) = out.seeds.iter().position(|s| s.name == name) {
+        return i;
+    }
+    out.seeds.push(Seed {
+        name,
+        target,
+        unit,
+        bytes,
+        hits,
+    });
+    out.seeds.len() - 1
 }
 
 /// FNV-1a, 64 bits: a stable content hash for seed names.

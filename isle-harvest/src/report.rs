@@ -60,6 +60,9 @@ pub struct Report {
     /// Distinct Cranelift panic messages met while verifying.
     #[serde(skip)]
     pub panics: Vec<String>,
+    /// Seeds per fuzz target.
+    #[serde(skip)]
+    pub seeds: BTreeMap<&'static str, usize>,
 }
 
 impl Report {
@@ -91,6 +94,9 @@ impl Report {
         panics.sort();
         panics.dedup();
         r.panics = panics;
+        for seed in &h.seeds {
+            *r.seeds.entry(seed.target.name()).or_default() += 1;
+        }
         r
     }
 
@@ -153,6 +159,10 @@ impl Report {
                 hw.percent_firing()
             );
         }
+        let _ = writeln!(s, "\nseeds per fuzz target:");
+        for (target, n) in &self.seeds {
+            let _ = writeln!(s, "  {target:<16} {n}");
+        }
         let _ = writeln!(s, "\nentry-point rules without a seed, by reason:");
         for (why, n) in &self.misses {
             let _ = writeln!(s, "  {why:<16} {n}");
@@ -193,6 +203,7 @@ mod tests {
             has_pattern: pat,
             unhandled: unhandled.iter().map(|s| s.to_string()).collect(),
             seed: seed.then_some((0, Fired::Own)),
+            wasm_seed: None,
             miss: (!seed).then_some(Miss::NotFired),
             error: None,
         };

@@ -10,6 +10,7 @@
 pub mod build;
 pub mod typing;
 pub mod values;
+pub mod wasm;
 
 use cranelift_codegen::ir::instructions::InstructionFormat;
 use cranelift_codegen::ir::{Function, types};
