@@ -173,6 +173,18 @@ pub struct UnitHarvest {
     pub rules: Vec<RuleOutcome>,
 }
 
+/// A Cranelift panic on a verifier-accepted function: a Cranelift bug, or
+/// an unsupported combination that should be a clean error.
+#[derive(Clone, Debug)]
+pub struct CraneliftPanic {
+    /// The rule whose candidate it was.
+    pub rule: RuleId,
+    /// The panic message.
+    pub message: String,
+    /// The filetest that reproduces it (`clif-util test`).
+    pub filetest: String,
+}
+
 /// The whole harvest.
 #[derive(Clone, Debug, Default)]
 pub struct Harvest {
@@ -180,9 +192,9 @@ pub struct Harvest {
     pub units: Vec<UnitHarvest>,
     /// Every selected seed, in selection order.
     pub seeds: Vec<Seed>,
-    /// Cranelift panics met while verifying (rule, configuration, message):
-    /// each is a Cranelift bug.
-    pub panics: Vec<(RuleId, String, String)>,
+    /// Cranelift panics met while verifying valid (verifier-accepted)
+    /// functions.
+    pub panics: Vec<CraneliftPanic>,
 }
 
 /// Options of a harvest.
@@ -449,7 +461,11 @@ fn candidates(
                 }
                 Err(VerifyError::Panic(msg)) => {
                     first_error.get_or_insert_with(|| format!("panic: {msg}"));
-                    out.panics.push((rp.rule.clone(), cfg.target_line(), msg));
+                    out.panics.push(CraneliftPanic {
+                        rule: rp.rule.clone(),
+                        message: msg,
+                        filetest: text.clone(),
+                    });
                 }
                 Err(e) => {
                     first_error.get_or_insert_with(|| e.to_string());

@@ -89,7 +89,7 @@ impl Report {
         let mut panics: Vec<String> = h
             .panics
             .iter()
-            .map(|(_, _, msg)| msg.lines().next().unwrap_or("").to_string())
+            .map(|p| p.message.lines().next().unwrap_or("").to_string())
             .collect();
         panics.sort();
         panics.dedup();

@@ -45,6 +45,10 @@ pub struct Args {
         conflicts_with = "check"
     )]
     units: Vec<String>,
+    /// With `--report`: write a reproducing filetest for each distinct
+    /// Cranelift panic met while verifying into this directory.
+    #[arg(long, value_name = "DIR", requires = "report")]
+    panics: Option<PathBuf>,
     /// Extract patterns only; skip instantiation and verification (with
     /// `--report`: measures the harvest itself).
     #[arg(long, requires = "report", conflicts_with = "check")]
@@ -71,6 +75,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let h = harvest(&sources, &opts)?;
     let elapsed = start.elapsed();
+    if let Some(dir) = &args.panics {
+        let n = write_panics(dir, &h)?;
+        eprintln!(
+            "wrote {n} Cranelift panic reproductions to {}",
+            dir.display()
+        );
+    }
     if args.report {
         let report = Report::new(&h);
         if args.json {
@@ -127,4 +138,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         elapsed.as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// One filetest per distinct (rule, first message line) panic.
+fn write_panics(
+    dir: &std::path::Path,
+    h: &shoal_isle_harvest::harvest::Harvest,
+) -> anyhow::Result<usize> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut seen = std::collections::BTreeSet::new();
+    for p in &h.panics {
+        let first = p.message.lines().next().unwrap_or("").to_string();
+        if !seen.insert((p.rule.clone(), first.clone())) {
+            continue;
+        }
+        let text = format!(
+            "; Cranelift panicked: {first}\n; while verifying a seed for {}\n{}",
+            p.rule, p.filetest
+        );
+        let name = format!(
+            "panic-{:016x}.clif",
+            shoal_isle_harvest::harvest::fnv1a(text.as_bytes())
+        );
+        let path = dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(seen.len())
 }
