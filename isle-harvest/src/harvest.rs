@@ -292,9 +292,10 @@ fn harvest_unit(
             (None, _) if crate::extract::ROOT_TERMS.contains(&rp.term.as_str()) => {
                 (Vec::new(), Some(Miss::NoPattern), None)
             }
-            (None, _) => (Vec::new(), Some(Miss::Helper), None),
-            (Some(_), false) => (Vec::new(), Some(Miss::Unverified), None),
-            (Some(p), true) => candidates(unit, target, rp, p, opts, &in_unit, out),
+            (None, _) if rp.grafts.is_empty() => (Vec::new(), Some(Miss::Helper), None),
+            (_, false) => (Vec::new(), Some(Miss::Unverified), None),
+            (Some(p), true) => candidates(unit, target, rp, p, opts.clif, &in_unit, out),
+            (None, true) => graft_candidates(unit, target, rp, opts, &in_unit, out),
         };
         cands.push(c);
         misses.push(miss);
@@ -380,7 +381,7 @@ fn harvest_unit(
             RuleOutcome {
                 rule: rp.rule,
                 term: rp.term,
-                has_pattern: rp.pattern.is_some(),
+                has_pattern: rp.pattern.is_some() || !rp.grafts.is_empty(),
                 unhandled: rp.unhandled,
                 error: if seed.is_none() { error } else { None },
                 seed,
@@ -424,19 +425,51 @@ fn wasm_seed(
     None
 }
 
+/// Candidates of a helper rule: those of its grafted patterns (fewer
+/// variants each).
+fn graft_candidates(
+    unit: Unit,
+    target: FuzzTarget,
+    rp: &RulePattern,
+    opts: &HarvestOptions,
+    in_unit: &BTreeSet<RuleId>,
+    out: &mut Harvest,
+) -> (Vec<Candidate>, Option<Miss>, Option<String>) {
+    let clif = ClifOptions {
+        max_variants: opts.clif.max_variants.div_ceil(2),
+        ..opts.clif
+    };
+    let mut all = Vec::new();
+    let mut first_error = None;
+    let mut miss = Some(Miss::NoInstance);
+    for p in &rp.grafts {
+        let (c, m, e) = candidates(unit, target, rp, p, clif, in_unit, out);
+        all.extend(c);
+        if first_error.is_none() {
+            first_error = e;
+        }
+        miss = match (miss, m) {
+            (_, None) | (None, _) => None,
+            (Some(Miss::NoInstance), m) => m,
+            (m, _) => m,
+        };
+    }
+    (all, miss, first_error)
+}
+
 /// Instantiates and compiles one pattern's candidates.
 fn candidates(
     unit: Unit,
     target: FuzzTarget,
     rp: &RulePattern,
     pattern: &shoal_generators::pattern::Pattern,
-    opts: &HarvestOptions,
+    clif: ClifOptions,
     in_unit: &BTreeSet<RuleId>,
     out: &mut Harvest,
 ) -> (Vec<Candidate>, Option<Miss>, Option<String>) {
     let clif = ClifOptions {
         spill_vectors: !crate::isa::returns_vectors(unit),
-        ..opts.clif
+        ..clif
     };
     let funcs = instantiate_clif(pattern, "f", clif);
     if funcs.is_empty() {

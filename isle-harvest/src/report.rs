@@ -54,7 +54,7 @@ pub struct Report {
     /// Extern extractor/constructor name → number of rules using it
     /// without a handler.
     pub unhandled: BTreeMap<String, usize>,
-    /// Why rules of entry-point terms have no seed, per reason.
+    /// Why rules with a pattern (own or grafted) have no seed, per reason.
     #[serde(skip)]
     pub misses: BTreeMap<&'static str, usize>,
     /// Distinct Cranelift panic messages met while verifying.
@@ -163,7 +163,7 @@ impl Report {
         for (target, n) in &self.seeds {
             let _ = writeln!(s, "  {target:<16} {n}");
         }
-        let _ = writeln!(s, "\nentry-point rules without a seed, by reason:");
+        let _ = writeln!(s, "\nrules with a pattern but no firing seed, by reason:");
         for (why, n) in &self.misses {
             let _ = writeln!(s, "  {why:<16} {n}");
         }

@@ -12,6 +12,7 @@
 //! (see [`RulePattern::unhandled`]) and its condition is left to
 //! verification.
 
+mod graft;
 mod handlers;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -40,20 +41,31 @@ pub struct RulePattern {
     /// The pattern, for rules of entry-point terms ([`ROOT_TERMS`]) whose
     /// root could be resolved to an instruction; `None` otherwise.
     pub pattern: Option<Pattern>,
+    /// For rules of helper terms (called from other rules' right-hand
+    /// sides): patterns of calling entry rules with this rule's left-hand
+    /// side applied to the call's arguments ([`graft`]).
+    pub grafts: Vec<Pattern>,
     /// Extern extractors/constructors in the rule's left-hand side that have
     /// no handler (their conditions are not in the pattern).
     pub unhandled: BTreeSet<String>,
 }
 
-/// Extracts a pattern for every rule of the unit, in rule-table order.
+/// Extracts a pattern for every rule of the unit (and grafted patterns for
+/// helper rules), in rule-table order.
 pub fn extract_unit(unit: &CheckedUnit) -> Vec<RulePattern> {
     let ctx = Ctx::new(unit);
-    let mut out: Vec<RulePattern> = unit
-        .terms
-        .rules
-        .iter()
-        .map(|rule| ctx.extract_rule(rule))
-        .collect();
+    let mut walkers = Vec::with_capacity(unit.terms.rules.len());
+    let mut out: Vec<RulePattern> = Vec::with_capacity(unit.terms.rules.len());
+    for rule in &unit.terms.rules {
+        let (rp, walker) = ctx.extract_rule(rule);
+        out.push(rp);
+        walkers.push(walker);
+    }
+    let grafts = graft::graft_unit(&ctx, &walkers);
+    for (i, (patterns, unhandled)) in grafts.into_iter().enumerate() {
+        out[i].grafts = patterns;
+        out[i].unhandled.extend(unhandled);
+    }
     out.sort_by(|a, b| a.rule.cmp(&b.rule));
     out
 }
@@ -102,25 +114,36 @@ impl<'a> Ctx<'a> {
         self.unit.types.types[ty.index()].name(&self.unit.types)
     }
 
-    fn extract_rule(&self, rule: &Rule) -> RulePattern {
+    fn rule_id(&self, rule: &Rule) -> RuleId {
         let parsed = &self.unit.parsed;
-        let id = RuleId {
+        RuleId {
             file: parsed.file_name(rule.pos).to_string(),
             line: parsed.line(rule.pos),
-        };
+        }
+    }
+
+    /// The rule's pattern and, for entry rules, the walker state after its
+    /// left-hand side (the starting point of grafts).
+    fn extract_rule<'c>(&'c self, rule: &Rule) -> (RulePattern, Option<Walker<'c, 'a>>) {
         let term = self.term_name(rule.root_term).to_string();
         let mut walker = Walker::new(self);
-        let pattern = if ROOT_TERMS.contains(&term.as_str()) {
-            walker.rule(rule)
+        let (pattern, state) = if ROOT_TERMS.contains(&term.as_str()) {
+            walker.lhs(rule);
+            let state = walker.clone();
+            let pattern = walker.finish();
+            let state = pattern.is_some().then_some(state);
+            (pattern, state)
         } else {
-            None
+            (None, None)
         };
-        RulePattern {
-            rule: id,
+        let rp = RulePattern {
+            rule: self.rule_id(rule),
             term,
             pattern,
+            grafts: Vec::new(),
             unhandled: walker.unhandled,
-        }
+        };
+        (rp, state)
     }
 }
 
@@ -187,10 +210,11 @@ impl TyProp {
 }
 
 /// Per-rule state.
+#[derive(Clone)]
 pub(crate) struct Walker<'c, 'a> {
     pub(crate) ctx: &'c Ctx<'a>,
     pub(crate) pat: Pattern,
-    vars: HashMap<VarId, Abs>,
+    pub(crate) vars: HashMap<VarId, Abs>,
     /// `merged[n] = Some(m)`: node `n` was unified into node `m`.
     merged: Vec<Option<NodeId>>,
     pub(crate) unhandled: BTreeSet<String>,
@@ -207,21 +231,26 @@ impl<'c, 'a> Walker<'c, 'a> {
         }
     }
 
-    /// Interprets a whole rule; `None` when its root is not an instruction.
-    fn rule(&mut self, rule: &Rule) -> Option<Pattern> {
+    /// Interprets an entry rule's left-hand side: its first argument is the
+    /// root instruction.
+    fn lhs(&mut self, rule: &Rule) {
         let root = self.new_any(TypeSet::ALL);
         self.pat.root = root;
-        if let Some(first) = rule.args.first() {
-            self.walk(first, Abs::Node(root));
-        }
-        for arg in rule.args.iter().skip(1) {
-            self.walk(arg, Abs::Opaque);
+        let mut inputs = vec![Abs::Node(root)];
+        inputs.resize(rule.args.len().max(1), Abs::Opaque);
+        self.apply_rule(rule, &inputs);
+    }
+
+    /// Matches a rule's argument patterns against `inputs` and runs its
+    /// `if-let`s.
+    pub(crate) fn apply_rule(&mut self, rule: &Rule, inputs: &[Abs]) {
+        for (arg, input) in rule.args.iter().zip(inputs) {
+            self.walk(arg, input.clone());
         }
         for iflet in &rule.iflets {
             let value = self.eval(&iflet.rhs);
             self.walk(&iflet.lhs, value);
         }
-        self.finish()
     }
 
     // ---- building blocks -------------------------------------------------
@@ -669,7 +698,7 @@ impl<'c, 'a> Walker<'c, 'a> {
     // ---- finishing -------------------------------------------------------
 
     /// Compacts the surviving nodes reachable from the root.
-    fn finish(&mut self) -> Option<Pattern> {
+    pub(crate) fn finish(&mut self) -> Option<Pattern> {
         let root = self.find(self.pat.root);
         if !matches!(self.pat.nodes[root].kind, NodeKind::Inst { .. }) {
             self.unmodeled("root is not an instruction");
