@@ -578,6 +578,9 @@ fn address_bases(p: &Pattern) -> Vec<NodeId> {
         let NodeKind::Inst { opcode, args, .. } = &node.kind else {
             continue;
         };
+        if !opcode.can_load() && !opcode.can_store() {
+            continue;
+        }
         let addr = match opcode.format() {
             InstructionFormat::Load
             | InstructionFormat::LoadNoOffset

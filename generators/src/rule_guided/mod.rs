@@ -90,7 +90,7 @@ fn pin_address_types(p: &Pattern) -> Pattern {
 
 fn is_address(p: &Pattern, n: usize) -> bool {
     p.nodes.iter().any(|node| match &node.kind {
-        NodeKind::Inst { opcode, args, .. } => {
+        NodeKind::Inst { opcode, args, .. } if opcode.can_load() || opcode.can_store() => {
             let pos = match opcode.format() {
                 InstructionFormat::Load
                 | InstructionFormat::LoadNoOffset
@@ -101,7 +101,7 @@ fn is_address(p: &Pattern, n: usize) -> bool {
             };
             args.get(pos) == Some(&n)
         }
-        NodeKind::Any => false,
+        _ => false,
     })
 }
 

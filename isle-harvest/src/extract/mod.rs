@@ -73,6 +73,8 @@ pub fn extract_unit(unit: &CheckedUnit) -> Vec<RulePattern> {
 /// Lookup tables shared by every rule of a unit.
 pub(crate) struct Ctx<'a> {
     unit: &'a CheckedUnit,
+    /// Rules (indices into `TermEnv::rules`) of each term with rules.
+    rules_of: HashMap<TermId, Vec<usize>>,
     opcodes: HashMap<String, Opcode>,
     intccs: HashMap<String, usize>,
     floatccs: HashMap<String, usize>,
@@ -94,8 +96,13 @@ impl<'a> Ctx<'a> {
             .enumerate()
             .map(|(i, cc)| (format!("{cc:?}"), i))
             .collect();
+        let mut rules_of: HashMap<TermId, Vec<usize>> = HashMap::new();
+        for (i, r) in unit.terms.rules.iter().enumerate() {
+            rules_of.entry(r.root_term).or_default().push(i);
+        }
         Ctx {
             unit,
+            rules_of,
             opcodes,
             intccs,
             floatccs,
@@ -218,6 +225,8 @@ pub(crate) struct Walker<'c, 'a> {
     /// `merged[n] = Some(m)`: node `n` was unified into node `m`.
     merged: Vec<Option<NodeId>>,
     pub(crate) unhandled: BTreeSet<String>,
+    /// Nesting of internal constructors being inlined.
+    inline_depth: usize,
 }
 
 impl<'c, 'a> Walker<'c, 'a> {
@@ -228,6 +237,7 @@ impl<'c, 'a> Walker<'c, 'a> {
             vars: HashMap::new(),
             merged: Vec::new(),
             unhandled: BTreeSet::new(),
+            inline_depth: 0,
         }
     }
 
@@ -673,6 +683,9 @@ impl<'c, 'a> Walker<'c, 'a> {
                 if let TermKind::EnumVariant { .. } = data.kind {
                     return Abs::Opaque;
                 }
+                if let Some(abs) = self.inline_constructor(*term, &args) {
+                    return abs;
+                }
                 let sig_args: Vec<String> = data
                     .arg_tys
                     .iter()
@@ -692,6 +705,56 @@ impl<'c, 'a> Walker<'c, 'a> {
                     }
                 }
             }
+        }
+    }
+
+    /// A call of a constructor defined by ISLE rules. A partial one (e.g.
+    /// `(if-let x (val_minus_one y))`) succeeds when one of its rules
+    /// matches: its first rule's left-hand side is applied to the arguments
+    /// and its right-hand side gives the value. A total one imposes no
+    /// condition and its value is opaque.
+    fn inline_constructor(&mut self, term: TermId, args: &[Abs]) -> Option<Abs> {
+        let data = &self.ctx.unit.terms.terms[term.index()];
+        let TermKind::Decl {
+            constructor_kind: Some(sema::ConstructorKind::InternalConstructor),
+            flags,
+            ..
+        } = &data.kind
+        else {
+            return None;
+        };
+        if !flags.partial {
+            // A total function of its arguments: no condition to model.
+            return Some(Abs::Opaque);
+        }
+        if self.inline_depth >= 3 {
+            return None;
+        }
+        let first = *self.ctx.rules_of.get(&term)?.first()?;
+        let rule = &self.ctx.unit.terms.rules[first];
+        let saved = std::mem::take(&mut self.vars);
+        self.inline_depth += 1;
+        self.apply_rule(rule, args);
+        let result = self.pure_value(&rule.rhs);
+        self.inline_depth -= 1;
+        self.vars = saved;
+        Some(result)
+    }
+
+    /// The value of a right-hand side without interpreting constructors:
+    /// variables, integer constants and `let`s.
+    fn pure_value(&mut self, e: &Expr) -> Abs {
+        match e {
+            Expr::Var(_, v) => self.vars.get(v).cloned().unwrap_or(Abs::Opaque),
+            Expr::ConstInt(_, k) => Abs::Int(*k),
+            Expr::Let { bindings, body, .. } => {
+                for (var, _, x) in bindings {
+                    let v = self.pure_value(x);
+                    self.vars.insert(*var, v);
+                }
+                self.pure_value(body)
+            }
+            _ => Abs::Opaque,
         }
     }
 
