@@ -18,6 +18,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     // Each subcommand: `Name(cmd::name::Args)` here plus one arm in `main`.
+    /// Fuzz Cranelift: generate, judge on every execution, write findings.
+    Fuzz(cmd::fuzz::Args),
     /// Print throughput benchmarks (interpreter, JIT, generators).
     Bench(cmd::bench::Args),
     /// Validate wasm modules against shoal's supported feature set.
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<ExitCode> = match cli.command {
         Command::Bench(a) => cmd::bench::run(a),
+        Command::Fuzz(a) => cmd::fuzz::run(a),
         Command::Validate(a) => cmd::validate::run(a),
         Command::Spectest(a) => cmd::spectest::run(a),
         Command::Harvest(a) => cmd::harvest::run(a),

@@ -7,14 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use shoal_runtime::engine::{Engine, Extern, InstantiateError, Store};
 use shoal_runtime::{Limits, Module, Trap, Value};
 
-/// One call to make: an exported function and its arguments.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Invocation {
-    /// Export name.
-    pub export: String,
-    /// Arguments (must match the function's parameter types).
-    pub args: Vec<Value>,
-}
+pub use shoal_generators::Invocation;
 
 /// The result of one invocation.
 #[derive(Clone, Debug, PartialEq, Eq)]

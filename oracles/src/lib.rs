@@ -12,5 +12,6 @@ pub mod campaign;
 pub mod compare;
 pub mod execute;
 pub mod finding;
+pub mod targets;
 pub mod verdict;
 pub mod wasm;

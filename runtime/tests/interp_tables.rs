@@ -174,3 +174,36 @@ fn ref_func_and_global_initialisers() {
     assert_eq!(s.global_get(m), Value::I32(42));
     assert_eq!(call_i32(&mut s, i, "same", &[]), Ok(0));
 }
+
+#[test]
+fn reference_locals_start_null() {
+    // $f is function address 0, so a zeroed slot must not read as it.
+    let m = r#"(module
+      (func $f)
+      (elem declare func $f)
+      (func (export "nulls") (result i32 i32 funcref externref)
+        (local funcref externref)
+        (ref.is_null (local.get 0)) (ref.is_null (local.get 1)) (local.get 0) (local.get 1))
+      (func $set (local funcref) (local.set 0 (ref.func $f)))
+      (func (export "fresh_frame") (result i32)
+        (local funcref)
+        (call $set)
+        (ref.is_null (local.get 0)))
+      (func (export "f0") (result funcref) (ref.func $f)))"#;
+    let mut s = store();
+    let i = inst(&mut s, m);
+    assert_eq!(
+        call(&mut s, i, "nulls", &[]),
+        Ok(vec![
+            Value::I32(1),
+            Value::I32(1),
+            Value::FuncRef(None),
+            Value::ExternRef(None)
+        ])
+    );
+    assert_eq!(call_i32(&mut s, i, "fresh_frame", &[]), Ok(1));
+    assert_eq!(
+        call(&mut s, i, "f0", &[]),
+        Ok(vec![Value::FuncRef(Some(0))])
+    );
+}

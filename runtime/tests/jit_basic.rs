@@ -349,3 +349,42 @@ fn host_panics_propagate_to_the_caller() {
         }
     }
 }
+
+#[test]
+fn debugging_knobs_and_clif_access() {
+    use shoal_runtime::jit::{JitConfig, JitEngine};
+    let config = JitConfig {
+        regalloc_checker: true,
+        nan_canonicalization: true,
+        ..JitConfig::default()
+    };
+    let e = JitEngine::new(config).unwrap();
+    let (mut s, i) = instance(&e, ARITH, Limits::default());
+    assert_eq!(
+        call(&mut s, i, "sum", &[Value::I32(10)]),
+        Ok(vec![Value::I32(55)])
+    );
+    let module = Module::new(&wat(ARITH)).unwrap();
+    let clif = e.clif(&module).unwrap();
+    assert_eq!(clif.len(), module.bodies.len());
+    let text = clif[0].display().to_string();
+    assert!(text.contains("iadd") && text.contains("tail"), "{text}");
+}
+
+#[test]
+fn engines_can_be_shared_across_threads() {
+    fn shareable<T: Send + Sync + Clone>() {}
+    shareable::<shoal_runtime::jit::JitEngine>();
+    let e = shoal_runtime::jit::JitEngine::default();
+    let handles: Vec<_> = (0..2)
+        .map(|k| {
+            let e = e.clone();
+            std::thread::spawn(move || {
+                let (mut s, i) = instance(&e, ARITH, Limits::default());
+                call(&mut s, i, "sum", &[Value::I32(k)])
+            })
+        })
+        .collect();
+    let sums: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(sums, [Ok(vec![Value::I32(0)]), Ok(vec![Value::I32(1)])]);
+}

@@ -1,6 +1,7 @@
 //! Runs every root-level script of the spec testsuite on the JIT under opt
-//! none and opt speed (explicit bounds checks) and opt speed with guard
-//! pages, failing on any failed directive. Scripts needing unsupported
+//! none and opt speed (explicit bounds checks), opt speed with guard pages,
+//! and opt speed for baseline SSE2 (Cranelift's fallback lowerings and
+//! libcalls), failing on any failed directive. Scripts needing unsupported
 //! features are skipped by the harness.
 //!
 //! The testsuite is `$SHOAL_SPEC_TESTSUITE`, else `../shared/spec-testsuite`
@@ -11,7 +12,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use shoal_runtime::Engine;
-use shoal_runtime::jit::{BoundsMode, JitConfig, JitEngine, OptLevel};
+use shoal_runtime::jit::{BoundsMode, IsaLevel, JitConfig, JitEngine, OptLevel};
 use shoal_runtime::wast::{self, EngineSpec, FileReport, Totals, suite};
 
 fn testsuite_dir() -> PathBuf {
@@ -86,6 +87,19 @@ fn spec_testsuite_on_the_jit_guard_pages() {
         make: || {
             engine(JitConfig {
                 bounds: BoundsMode::Guard,
+                ..JitConfig::with_opt(OptLevel::Speed)
+            })
+        },
+    });
+}
+
+#[test]
+fn spec_testsuite_on_the_jit_baseline_sse2() {
+    run(EngineSpec {
+        name: "jit(opt=speed,isa=sse2)",
+        make: || {
+            engine(JitConfig {
+                isa: IsaLevel::Sse2,
                 ..JitConfig::with_opt(OptLevel::Speed)
             })
         },

@@ -299,3 +299,56 @@ fn a_trap_in_a_host_function_reports_its_kind() {
     let mut store = store;
     assert_eq!(call(&mut store, i, "go", &[]), Err(Trap::OutOfFuel));
 }
+
+#[test]
+fn traps_arrive_through_the_expected_signals() {
+    let cases: [(&str, Vec<Value>, BoundsMode, i32); 5] = [
+        ("unreachable", vec![], BoundsMode::Explicit, libc::SIGILL),
+        (
+            "div_u",
+            vec![Value::I32(1), Value::I32(0)],
+            BoundsMode::Explicit,
+            libc::SIGFPE,
+        ),
+        (
+            "div_s64",
+            vec![Value::I64(i64::MIN), Value::I64(-1)],
+            BoundsMode::Explicit,
+            libc::SIGFPE,
+        ),
+        (
+            "load32",
+            vec![Value::I32(PAGE - 3)],
+            BoundsMode::Explicit,
+            libc::SIGILL,
+        ),
+        (
+            "load32",
+            vec![Value::I32(PAGE - 3)],
+            BoundsMode::Guard,
+            libc::SIGSEGV,
+        ),
+    ];
+    for (name, args, bounds, signal) in cases {
+        for opt in [OptLevel::None, OptLevel::Speed] {
+            let engine = JitEngine::new(JitConfig {
+                opt,
+                bounds,
+                ..JitConfig::default()
+            })
+            .unwrap();
+            let mut store = engine.jit_store(Limits::default());
+            let fail = store.alloc_host_func(FuncType::default(), Box::new(|_| Err(Trap::Host)));
+            let module = Module::new(&wat(TRAPS)).unwrap();
+            let inst = store
+                .instantiate(&module, &[shoal_runtime::Extern::Func(fail)])
+                .unwrap();
+            let Some(shoal_runtime::Extern::Func(f)) = store.export(inst, name) else {
+                panic!("no export {name}")
+            };
+            assert!(store.call(f, &args).is_err());
+            let t = store.last_native_trap().expect("a native trap");
+            assert_eq!(t.signal, signal, "{name} {bounds:?} {opt:?}: {t:?}");
+        }
+    }
+}

@@ -3,7 +3,9 @@
 //! bit for bit): instantiation outcome, every exported function's result or
 //! trap, and the final contents of exported memories, globals and tables.
 //!
-//! `SHOAL_JIT_DIFF_CASES` sets the number of modules (default 150).
+//! `SHOAL_JIT_DIFF_CASES` sets the number of modules (default 150);
+//! `SHOAL_JIT_DIFF_ALL` runs every configuration of
+//! [`JitConfig::all_for_host`] instead of three.
 
 use arbitrary::Unstructured;
 use shoal_runtime::engine::{Extern, Store};
@@ -140,14 +142,18 @@ fn jit_matches_the_interpreter_on_generated_modules() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(150);
-    let configs = [
-        JitConfig::with_opt(OptLevel::None),
-        JitConfig::with_opt(OptLevel::Speed),
-        JitConfig {
-            bounds: BoundsMode::Guard,
-            ..JitConfig::with_opt(OptLevel::Speed)
-        },
-    ];
+    let configs = if std::env::var_os("SHOAL_JIT_DIFF_ALL").is_some() {
+        JitConfig::all_for_host()
+    } else {
+        vec![
+            JitConfig::with_opt(OptLevel::None),
+            JitConfig::with_opt(OptLevel::Speed),
+            JitConfig {
+                bounds: BoundsMode::Guard,
+                ..JitConfig::with_opt(OptLevel::Speed)
+            },
+        ]
+    };
     let jits: Vec<JitEngine> = configs
         .iter()
         .map(|&c| JitEngine::new(c).unwrap())

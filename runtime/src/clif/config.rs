@@ -275,7 +275,7 @@ impl ClifConfig {
 
 /// Shared Cranelift flags used by every shoal compilation: the verifier
 /// on, NaN canonicalisation off, LLVM ABI extensions on (so `i128`
-/// parameters are accepted by every calling convention).
+/// parameters are accepted by every calling convention), frame pointers on.
 pub fn shared_flags(opt_level: OptLevel, regalloc_checker: bool) -> settings::Flags {
     let mut b = settings::builder();
     let set = |b: &mut settings::Builder, name: &str, value: &str| {
@@ -287,6 +287,9 @@ pub fn shared_flags(opt_level: OptLevel, regalloc_checker: bool) -> settings::Fl
     set(&mut b, "enable_verifier", "true");
     set(&mut b, "enable_nan_canonicalization", "false");
     set(&mut b, "enable_llvm_abi_extensions", "true");
+    // Cranelift 0.135's tail-call implementation asserts (panics) without
+    // frame pointers; generated CLIF uses `return_call`.
+    set(&mut b, "preserve_frame_pointers", "true");
     set(
         &mut b,
         "regalloc_checker",

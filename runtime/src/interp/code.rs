@@ -8,10 +8,13 @@
 //! Slot invariants (relied upon by the executor):
 //! * `i32` and `f32` values are stored zero-extended from their 32 bits;
 //! * `i64` and `f64` values are stored zero-extended from their 64 bits;
-//! * references are [`NULL_REF`] or the function address / host number.
+//! * a reference is [`NULL_REF`] (0) when null, else its function address
+//!   or host number plus one.
 //!
 //! Because of the zero-extension, a memory address (i32 or i64) is always
-//! read as `slot as u64`, and reinterpretations cost nothing.
+//! read as `slot as u64`, and reinterpretations cost nothing. Because null
+//! is 0, a zeroed slot is the default value of every type, so declared
+//! locals are initialised by zero-filling alone.
 
 use crate::simd::SimdOp;
 use crate::trap::Trap;
@@ -21,7 +24,14 @@ use crate::values::{ValType, Value};
 pub(crate) type Slot = u128;
 
 /// The slot encoding of a null reference (either reference type).
-pub(crate) const NULL_REF: u64 = u64::MAX;
+pub(crate) const NULL_REF: u64 = 0;
+
+/// The slot encoding of a non-null reference with payload `p` (a function
+/// address or an externref's host number).
+#[inline(always)]
+pub(crate) fn ref_slot(p: u32) -> u64 {
+    u64::from(p) + 1
+}
 
 /// A memory immediate resolved to a store memory address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -577,8 +587,8 @@ pub(crate) fn value_to_slot(v: Value) -> Slot {
         Value::F32(b) => b as Slot,
         Value::F64(b) => b as Slot,
         Value::V128(x) => x,
-        Value::FuncRef(Some(a)) => a as Slot,
-        Value::ExternRef(Some(x)) => x as Slot,
+        Value::FuncRef(Some(a)) => ref_slot(a) as Slot,
+        Value::ExternRef(Some(x)) => ref_slot(x) as Slot,
         Value::FuncRef(None) | Value::ExternRef(None) => NULL_REF as Slot,
     }
 }
@@ -598,7 +608,11 @@ pub(crate) fn slot_to_value(s: Slot, ty: ValType) -> Value {
 
 /// The payload of a reference stored as `r` (`None` for null).
 pub(crate) fn ref_payload(r: u64) -> Option<u32> {
-    if r == NULL_REF { None } else { Some(r as u32) }
+    if r == NULL_REF {
+        None
+    } else {
+        Some((r - 1) as u32)
+    }
 }
 
 #[cfg(test)]
@@ -631,5 +645,15 @@ mod tests {
             assert_eq!(slot_to_value(value_to_slot(v), v.ty()), v);
         }
         assert_eq!(value_to_slot(Value::I32(-1)), 0xffff_ffff);
+        // Zeroed slots are the default of every type, references included.
+        for ty in [
+            ValType::I32,
+            ValType::F64,
+            ValType::V128,
+            ValType::FuncRef,
+            ValType::ExternRef,
+        ] {
+            assert_eq!(slot_to_value(0, ty), Value::default_for(ty));
+        }
     }
 }

@@ -9,7 +9,9 @@
 //! call keeps the depth and takes one unit; every `LoopHeader` takes one
 //! unit. Host functions take nothing and do not count towards the depth.
 
-use super::code::{BrTarget, NULL_REF, Op, Slot, slot_to_value, value_to_slot};
+use super::code::{
+    BrTarget, NULL_REF, Op, Slot, ref_payload, ref_slot, slot_to_value, value_to_slot,
+};
 use super::memory::{self, load, store};
 use super::slots::{bin, bin_t, extend_lanes, lane_mask, splat, un, un_t};
 use super::store::{CodeArena, ExecState, Frame, FuncInst, HostFuncInst, InterpStore, Runtime};
@@ -49,7 +51,7 @@ pub(crate) fn invoke(
     // Stale slots are harmless once the locals are zeroed: operands are
     // always written before they are read.
     if exec.stack.len() < size {
-        exec.stack.resize(size.max(1024), 0);
+        exec.stack.resize(size.max(64), 0);
     }
     for (i, a) in args.iter().enumerate() {
         exec.stack[i] = value_to_slot(*a);
@@ -143,14 +145,14 @@ fn indirect(rt: &Runtime, table: u32, idx: u64, ty: u32) -> Result<u32, Trap> {
     if idx >= elems.len() as u64 {
         return Err(Trap::UndefinedElement);
     }
-    let f = elems[idx as usize];
-    if f == NULL_REF {
-        return Err(Trap::UninitializedElement);
-    }
+    let f = match ref_payload(elems[idx as usize]) {
+        Some(f) => f,
+        None => return Err(Trap::UninitializedElement),
+    };
     if rt.funcs[f as usize].ty() != ty {
         return Err(Trap::IndirectCallTypeMismatch);
     }
-    Ok(f as u32)
+    Ok(f)
 }
 
 /// Runs until the frame entered at `regs` returns (results at the stack
@@ -164,12 +166,15 @@ fn run<const COUNT: bool>(
 ) -> Result<(), Trap> {
     let max_depth = limits.max_call_depth;
     let ExecState {
-        stack,
+        stack: vec,
         frames,
         fuel,
         executed,
         ..
     } = exec;
+    // A slice (pointer and length in locals) rather than the `Vec`; it is
+    // re-derived after every resize.
+    let mut stack: &mut [Slot] = &mut vec[..];
     let ops = &code.ops[..];
     let Regs {
         mut pc,
@@ -232,7 +237,9 @@ fn run<const COUNT: bool>(
                     sp = fp + params;
                     let need = fp + w.frame_size as usize;
                     if need > stack.len() {
-                        stack.resize(need.max(2 * stack.len()), 0);
+                        let len = need.max(2 * stack.len());
+                        vec.resize(len, 0);
+                        stack = &mut vec[..];
                     }
                     let locals = w.locals as usize;
                     stack[sp..sp + locals].fill(0);
@@ -240,7 +247,8 @@ fn run<const COUNT: bool>(
                     pc = w.entry as usize;
                 }
                 FuncInst::Host(h) => {
-                    sp = call_host(h, stack, sp)?;
+                    sp = call_host(h, vec, sp)?;
+                    stack = &mut vec[..];
                     if $tail {
                         let n = h.sig.results.len();
                         ret!(n);
@@ -285,12 +293,12 @@ fn run<const COUNT: bool>(
     }
 
     loop {
-        let op = ops[pc];
+        let op = &ops[pc];
         pc += 1;
         if COUNT {
             *executed += 1;
         }
-        match op {
+        match *op {
             Op::Trap(t) => return Err(t),
             Op::LoopHeader => take_fuel(fuel)?,
             Op::Jump(t) => pc = t as usize,
@@ -376,7 +384,7 @@ fn run<const COUNT: bool>(
             }
             Op::RefIsNull => stack[sp - 1] = (stack[sp - 1] as u64 == NULL_REF) as Slot,
             Op::RefFunc(f) => {
-                stack[sp] = f as Slot;
+                stack[sp] = ref_slot(f) as Slot;
                 sp += 1;
             }
 

@@ -6,11 +6,12 @@
 //! constant expressions; non-memory SIMD instructions are delegated to
 //! [`crate::simd`].
 //!
-//! Each defined function is translated once, at instantiation, into a
-//! compact pre-decoded form ([`code`]) with branch targets, stack heights
-//! and store addresses resolved; the executor ([`exec`]) is a single loop
-//! over that form with frames on a `Vec`, so deep wasm recursion never
-//! touches the host stack.
+//! Each defined function is translated once, when its instance is created,
+//! into a compact pre-decoded form (module `code`) with branch targets,
+//! stack heights and the instance's store addresses resolved; the executor
+//! (module `exec`) is a single loop over that form with frames on a `Vec`,
+//! so deep wasm recursion never touches the host stack. The start function
+//! runs like a top-level call: fresh fuel, depth 1.
 //!
 //! Resource limits come from [`Limits`]: fuel, call depth, and the growth
 //! caps (`memory.grow`/`table.grow` past them return -1). A module whose

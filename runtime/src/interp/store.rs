@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::code::{BrTarget, NULL_REF, Op, SimdEntry, Slot, slot_to_value, value_to_slot};
+use super::code::{BrTarget, Op, SimdEntry, Slot, slot_to_value, value_to_slot};
 use super::memory::MemInst;
 use super::table::TableInst;
 use crate::engine::{
@@ -269,10 +269,7 @@ impl Store for InterpStore {
     }
 
     fn alloc_table(&mut self, ty: TableType, init: Value) -> TableAddr {
-        let elem = match init {
-            Value::FuncRef(Some(a)) | Value::ExternRef(Some(a)) => u64::from(a),
-            _ => NULL_REF,
-        };
+        let elem = value_to_slot(init) as u64;
         self.rt.tables.push(TableInst {
             ty,
             elems: vec![elem; ty.limits.min as usize],

@@ -1,7 +1,7 @@
-//! Tables: element storage, growth under the host cap, and the bulk table
+//! Tables: element storage, growth under the growth cap, and the bulk table
 //! operations (`table.fill`, `table.copy`, `table.init`).
 //!
-//! Elements are stored as `u64` reference payloads (`NULL_REF` for null).
+//! Elements are stored as `u64` reference slots (see `code`: 0 is null).
 //! Growth follows the declared maximum (at most 2^32 - 1 elements for a
 //! 32-bit table) and the deterministic cap `Limits::max_table_elems`:
 //! growing past it returns -1, as the spec permits a host to (and so does

@@ -135,6 +135,8 @@ pub(crate) fn translate(
     let func_idx = module.num_imported_funcs + def_idx;
     let ty = module.func_type(func_idx);
     let body = module.body(def_idx);
+    // Every local starts as the zero slot, which is also the null
+    // reference (see `code`), so declared locals need no initialising code.
     let mut extra: u64 = 0;
     for local in body.get_locals_reader().map_err(|e| e.to_string())? {
         extra += u64::from(local.map_err(|e| e.to_string())?.0);

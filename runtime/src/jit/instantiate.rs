@@ -42,8 +42,12 @@ pub(crate) unsafe fn instantiate(
     // SAFETY: per the contract; `store` is not used across `invoke`.
     let store = unsafe { &mut *s };
     check_resources(store, module)?;
-    let linked = compile_module(module, &store.config, &*store.isa)
-        .map_err(|e| InstantiateError::Engine(format!("jit: {e}")))?;
+    // A Cranelift panic is an engine failure (a finding), not a crash.
+    let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        compile_module(module, &store.config, &*store.isa)
+    }))
+    .unwrap_or_else(|p| Err(format!("Cranelift panicked: {}", panic_text(&p))));
+    let linked = compiled.map_err(|e| InstantiateError::Engine(format!("jit: {e}")))?;
     let unit = CodeUnit::register(linked);
     let link = allocate(store, s, module, imports, unit)?;
     let id = InstanceId(store.instances.len() as u32 - 1);
@@ -53,6 +57,17 @@ pub(crate) unsafe fn instantiate(
         unsafe { invoke(s, link.funcs[start as usize], &[]) }.map_err(InstantiateError::Trap)?;
     }
     Ok(id)
+}
+
+/// The message of a panic payload.
+fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(non-string panic payload)".to_string()
+    }
 }
 
 /// Refuses modules whose own memories or tables start larger than the

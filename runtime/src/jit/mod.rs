@@ -70,9 +70,32 @@ impl JitEngine {
         JitStore::new(self.config, self.isa.clone(), limits)
     }
 
+    /// The CLIF this engine hands to Cranelift for every defined function
+    /// of `module` (before Cranelift's own passes), e.g. for reports.
+    pub fn clif(
+        &self,
+        module: &crate::module::Module,
+    ) -> Result<Vec<cranelift_codegen::ir::Function>, String> {
+        (0..module.bodies.len() as u32)
+            .map(|def| compile::translate_to_clif(module, def, &self.config, &*self.isa))
+            .collect()
+    }
+
     /// The target ISA (for printing or compiling CLIF directly).
     pub fn isa(&self) -> &dyn cranelift_codegen::isa::TargetIsa {
         &*self.isa
+    }
+}
+
+impl Default for JitEngine {
+    /// The default configuration ([`JitConfig::default`]: opt speed, the
+    /// host's best ISA level, explicit bounds checks).
+    ///
+    /// # Panics
+    /// If Cranelift cannot target the host at all.
+    fn default() -> JitEngine {
+        JitEngine::new(JitConfig::default())
+            .unwrap_or_else(|e| panic!("jit: the host is not a Cranelift target: {e}"))
     }
 }
 

@@ -100,8 +100,12 @@ pub(crate) struct TypeRegistry {
 
 impl TypeRegistry {
     pub(crate) fn intern(&mut self, ty: &FuncType) -> u64 {
-        let next = self.ids.len() as u64 + 1;
-        *self.ids.entry(ty.clone()).or_insert(next)
+        if let Some(&id) = self.ids.get(ty) {
+            return id;
+        }
+        let id = self.ids.len() as u64 + 1;
+        self.ids.insert(ty.clone(), id);
+        id
     }
 }
 
@@ -121,10 +125,13 @@ pub(crate) struct StoreInner {
     #[allow(clippy::vec_box)] // boxed: vmctx and libcalls hold their addresses
     pub(crate) instances: Vec<Box<InstanceData>>,
     host_funcs: Vec<HostFunc>,
+    /// How the last trapping call left generated code.
+    last_native_trap: Option<native::NativeTrap>,
     /// A host function's panic, resumed when the call leaves wasm.
     pending_panic: Option<Box<dyn std::any::Any + Send>>,
     /// Glue code this store uses (shared through a per-thread cache).
-    glue: HashMap<(FuncType, bool), Rc<CodeUnit>>,
+    /// Keyed by (interned type id, is-stub).
+    glue: HashMap<(u64, bool), Rc<CodeUnit>>,
 }
 
 /// A store of the JIT engine.
@@ -149,8 +156,17 @@ impl JitStore {
                 host_funcs: Vec::new(),
                 glue: HashMap::new(),
                 pending_panic: None,
+                last_native_trap: None,
             }),
         }
+    }
+}
+
+impl JitStore {
+    /// The native trap (code, faulting PC, signal) behind the most recent
+    /// call that trapped in generated code, for reports and tests.
+    pub fn last_native_trap(&self) -> Option<native::NativeTrap> {
+        self.inner.last_native_trap
     }
 }
 
@@ -193,13 +209,14 @@ impl StoreInner {
 
     /// The entry trampoline (`stub == false`) or host stub for `ty`.
     fn glue_for(&mut self, ty: &FuncType, stub: bool) -> *const u8 {
-        if let Some(unit) = self.glue.get(&(ty.clone(), stub)) {
+        let key = (self.types.intern(ty), stub);
+        if let Some(unit) = self.glue.get(&key) {
             return unit.func(0);
         }
         let unit = trampoline::cached(&self.config, &*self.isa, ty, stub)
             .unwrap_or_else(|e| panic!("jit: glue code for {ty} failed to compile: {e}"));
         let p = unit.func(0);
-        self.glue.insert((ty.clone(), stub), unit);
+        self.glue.insert(key, unit);
         p
     }
 
@@ -361,12 +378,15 @@ pub(crate) unsafe fn invoke(
             .zip(&values)
             .map(|(&t, &raw)| store.raw_to_value(raw, t))
             .collect()),
-        Err(t) => Err(match traps::trap_for_code(t.code) {
-            Some(trap) => trap,
-            None if t.code == traps::PENDING => {
-                traps::decode_pending(store.runtime.pending_trap).unwrap_or(Trap::Host)
+        Err(t) => Err({
+            store.last_native_trap = Some(t);
+            match traps::trap_for_code(t.code) {
+                Some(trap) => trap,
+                None if t.code == traps::PENDING => {
+                    traps::decode_pending(store.runtime.pending_trap).unwrap_or(Trap::Host)
+                }
+                None => panic!("jit: unknown trap code {:?} at {:#x}", t.code, t.pc),
             }
-            None => panic!("jit: unknown trap code {:?} at {:#x}", t.code, t.pc),
         }),
     };
     if result == Err(Trap::CallStackExhausted) {

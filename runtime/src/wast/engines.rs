@@ -34,8 +34,8 @@ const REGISTRY: &[(&str, Option<MakeEngine>)] = &[
         "interp",
         Some(|| Box::new(crate::interp::InterpEngine::new())),
     ),
-    // The Cranelift JIT (branch `jit`).
-    ("jit", None),
+    // The Cranelift JIT (branch `jit`), default configuration.
+    ("jit", Some(|| Box::new(crate::jit::JitEngine::default()))),
 ];
 
 /// Accepted values of `--engine`: every registered name, plus `all`.

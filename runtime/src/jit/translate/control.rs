@@ -6,7 +6,9 @@ use cranelift_codegen::ir::{
 };
 use wasmparser::Operator;
 
-use super::{Frame, FuncTranslator, Kind, TResult, wasm_signature};
+use cranelift_codegen::ir::types::I64;
+
+use super::{Frame, FuncTranslator, Kind, TResult, readonly, wasm_signature};
 use crate::jit::traps;
 use crate::jit::vmctx::funcref;
 
@@ -280,20 +282,12 @@ impl FuncTranslator<'_, '_> {
         call_args.extend(args.into_iter().map(|v| self.canon(v)));
         if idx < module.num_imported_funcs {
             let fref = self.vmctx_slot(self.env.offsets.func_slot(idx));
-            let code = self.b.ins().load(
-                cranelift_codegen::ir::types::I64,
-                super::readonly(),
-                fref,
-                funcref::CODE,
-            );
-            call_args[0] = self.b.ins().load(
-                cranelift_codegen::ir::types::I64,
-                super::readonly(),
-                fref,
-                funcref::VMCTX,
-            );
+            // Imported functions never change: their `VMFuncRef` is
+            // immutable, like the vmctx slot that points to it.
+            let code = self.b.ins().load(I64, readonly(), fref, funcref::CODE);
+            call_args[0] = self.b.ins().load(I64, readonly(), fref, funcref::VMCTX);
             let sig = self.signature(module.funcs[idx as usize]);
-            self.emit_indirect(sig, code, &call_args, ty.results.len(), tail);
+            self.emit_indirect(sig, code, &call_args, tail);
             return;
         }
         let callee = self.direct_callee(idx);
@@ -316,7 +310,7 @@ impl FuncTranslator<'_, '_> {
         let mut call_args = vec![callee_vmctx];
         call_args.extend(args.into_iter().map(|v| self.canon(v)));
         let sig = self.signature(type_index);
-        self.emit_indirect(sig, code, &call_args, ty.results.len(), tail);
+        self.emit_indirect(sig, code, &call_args, tail);
     }
 
     fn emit_indirect(
@@ -324,7 +318,6 @@ impl FuncTranslator<'_, '_> {
         sig: cranelift_codegen::ir::SigRef,
         code: Value,
         args: &[Value],
-        _num_results: usize,
         tail: bool,
     ) {
         if tail {

@@ -1,0 +1,251 @@
+//! `shoal fuzz`: the main job. Interleaves the generators, judges every case
+//! on every execution, writes findings atomically into `./findings/`, shows
+//! progress once a second and ends with a summary (`--json`: one JSON
+//! object on stdout). Ctrl-C stops cleanly: workers finish their case.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use shoal_generators::GeneratorKind;
+use shoal_isle_harvest::{RuleTable, Unit};
+use shoal_oracles::campaign::{self, CampaignConfig, Stats, Target};
+use shoal_oracles::targets::{ClifTarget, SharedHits, WasmTarget};
+use shoal_runtime::coverage::{RuleHits, install_logger};
+
+/// A generator the campaign can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Generator {
+    /// Instruction-first wasm generator.
+    InstructionFirst,
+    /// wasm-smith baseline.
+    Smith,
+    /// Instruction-first CLIF generator (lowering and mid-end executors).
+    Clif,
+}
+
+/// Flags of `shoal fuzz`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Stop after this many seconds (0: until Ctrl-C or --execs).
+    #[arg(long, default_value_t = 60)]
+    time: u64,
+    /// Stop after this many test cases.
+    #[arg(long)]
+    execs: Option<u64>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Generators to interleave (repeatable; default: all).
+    #[arg(long = "generator", value_enum)]
+    generators: Vec<Generator>,
+    /// Base seed (same seed and jobs: same cases).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Where findings are written.
+    #[arg(long, default_value = "findings")]
+    findings: PathBuf,
+    /// Print the summary as one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_sigint(_: libc::c_int) {
+    STOP.store(true, Ordering::SeqCst);
+    // A second Ctrl-C kills the process the usual way.
+    unsafe { libc::signal(libc::SIGINT, libc::SIG_DFL) };
+}
+
+/// Runs the campaign.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let gens = if args.generators.is_empty() {
+        vec![
+            Generator::InstructionFirst,
+            Generator::Smith,
+            Generator::Clif,
+        ]
+    } else {
+        args.generators.clone()
+    };
+    let jobs = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    anyhow::ensure!(jobs > 0, "--jobs must be at least 1");
+    let config = CampaignConfig {
+        jobs,
+        time: (args.time > 0).then(|| Duration::from_secs(args.time)),
+        execs: args.execs,
+        seed: args.seed,
+        findings_dir: args.findings.clone(),
+    };
+    let table =
+        RuleTable::load().map_err(|e| anyhow::anyhow!("loading the ISLE rule table: {e}"))?;
+    install_logger();
+    unsafe { libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t) };
+
+    let stats = Arc::new(Stats::default());
+    let hits: SharedHits = Arc::new(Mutex::new(RuleHits::new()));
+    let start = Instant::now();
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| progress_loop(&stats, &hits, &table, start, &done));
+        campaign::run(&config, &STOP, &stats, |_| make_targets(&gens, &hits));
+        done.store(true, Ordering::SeqCst);
+    });
+    eprintln!();
+    print_messages(&stats);
+    let summary = summary(&stats, &hits, &table, start.elapsed());
+    if args.json {
+        println!("{summary}");
+    } else {
+        print_summary(&summary);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn make_targets(gens: &[Generator], hits: &SharedHits) -> Vec<Box<dyn Target>> {
+    gens.iter()
+        .map(|g| -> Box<dyn Target> {
+            match g {
+                Generator::InstructionFirst => Box::new(WasmTarget::new(
+                    GeneratorKind::Wasm,
+                    "instruction-first",
+                    hits.clone(),
+                )),
+                Generator::Smith => {
+                    Box::new(WasmTarget::new(GeneratorKind::Smith, "smith", hits.clone()))
+                }
+                Generator::Clif => Box::new(ClifTarget::new(hits.clone())),
+            }
+        })
+        .collect()
+}
+
+/// Fired and total hand-written rule sites of a unit.
+fn unit_coverage(table: &RuleTable, fired: &BTreeSet<String>, unit: Unit) -> (usize, usize) {
+    let rules: Vec<String> = table
+        .unit(unit)
+        .hand_written()
+        .map(|r| r.id.to_string())
+        .collect();
+    (
+        rules.iter().filter(|r| fired.contains(*r)).count(),
+        rules.len(),
+    )
+}
+
+fn fired_set(hits: &SharedHits) -> BTreeSet<String> {
+    hits.lock()
+        .map(|h| h.iter().map(|(r, _)| r.to_string()).collect())
+        .unwrap_or_default()
+}
+
+fn progress_loop(
+    stats: &Stats,
+    hits: &SharedHits,
+    table: &RuleTable,
+    start: Instant,
+    done: &AtomicBool,
+) {
+    while !done.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(250));
+        if start.elapsed().as_millis() % 1000 >= 250 && !done.load(Ordering::SeqCst) {
+            continue;
+        }
+        let fired = fired_set(hits);
+        let (x, xt) = unit_coverage(table, &fired, Unit::X64);
+        let (o, ot) = unit_coverage(table, &fired, Unit::Opt);
+        let execs = stats.execs.load(Ordering::Relaxed);
+        let secs = start.elapsed().as_secs_f64();
+        eprint!(
+            "\r[{secs:6.0}s] {execs} cases ({:.0}/s), inconclusive {:.1}%, findings {} | x64 {x}/{xt} opt {o}/{ot}   ",
+            execs as f64 / secs.max(1e-9),
+            100.0 * stats.inconclusive.load(Ordering::Relaxed) as f64 / execs.max(1) as f64,
+            stats.findings.load(Ordering::Relaxed),
+        );
+    }
+}
+
+fn print_messages(stats: &Stats) {
+    if let Ok(m) = stats.messages.lock() {
+        for line in m.iter().take(50) {
+            eprintln!("{line}");
+        }
+        if m.len() > 50 {
+            eprintln!("... and {} more messages", m.len() - 50);
+        }
+    }
+}
+
+fn summary(
+    stats: &Stats,
+    hits: &SharedHits,
+    table: &RuleTable,
+    elapsed: Duration,
+) -> serde_json::Value {
+    let fired = fired_set(hits);
+    let mut coverage = serde_json::Map::new();
+    for unit in Unit::ALL {
+        let (f, t) = unit_coverage(table, &fired, unit);
+        coverage.insert(
+            unit.name().to_string(),
+            serde_json::json!({"fired": f, "total": t}),
+        );
+    }
+    let execs = stats.execs.load(Ordering::Relaxed);
+    let first = stats.first_finding_ms.load(Ordering::Relaxed);
+    let generators: serde_json::Map<String, serde_json::Value> = stats
+        .per_generator
+        .lock()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    serde_json::json!({
+        "execs": execs,
+        "execs_per_sec": execs as f64 / elapsed.as_secs_f64().max(1e-9),
+        "findings": stats.findings.load(Ordering::Relaxed),
+        "duplicates": stats.duplicates.load(Ordering::Relaxed),
+        "first_finding_s": if first == 0 { serde_json::Value::Null } else { serde_json::json!(first as f64 / 1000.0) },
+        "inconclusive": stats.inconclusive.load(Ordering::Relaxed),
+        "invalid": stats.invalid.load(Ordering::Relaxed),
+        "elapsed_s": elapsed.as_secs_f64(),
+        "coverage": coverage,
+        "generators": generators,
+    })
+}
+
+fn print_summary(s: &serde_json::Value) {
+    println!(
+        "shoal fuzz: {} cases in {:.1} s ({:.0}/s), {} findings ({} duplicates), {} inconclusive, {} invalid",
+        s["execs"],
+        s["elapsed_s"].as_f64().unwrap_or(0.0),
+        s["execs_per_sec"].as_f64().unwrap_or(0.0),
+        s["findings"],
+        s["duplicates"],
+        s["inconclusive"],
+        s["invalid"]
+    );
+    if let Some(cov) = s["coverage"].as_object() {
+        for (unit, c) in cov {
+            println!(
+                "  rule coverage {unit}: {}/{} hand-written rule sites fired",
+                c["fired"], c["total"]
+            );
+        }
+    }
+    if let Some(g) = s["generators"].as_object() {
+        for (name, n) in g {
+            println!("  generator {name}: {n} cases");
+        }
+    }
+}
