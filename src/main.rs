@@ -28,6 +28,8 @@ enum Command {
     Spectest(cmd::spectest::Args),
     /// Compile CLIF test cases and report ISLE rule coverage.
     Coverage(cmd::coverage::Args),
+    /// Turn Cranelift's ISLE rules into verified seeds (corpus/).
+    Harvest(cmd::harvest::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         Command::Validate(a) => cmd::validate::run(a),
         Command::Spectest(a) => cmd::spectest::run(a),
         Command::Coverage(a) => cmd::coverage::run(a),
+        Command::Harvest(a) => cmd::harvest::run(a),
     };
     match result {
         Ok(code) => code,

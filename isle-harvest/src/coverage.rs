@@ -1,73 +1,38 @@
-//! Collecting the ISLE rules that fire while Cranelift compiles.
-//!
-//! With `cranelift-codegen`'s `trace-log` feature every rule that fires logs
-//! `ISLE <term> <file> line <N>` at debug level. A process-wide `log`
-//! logger (installed once) hands those records to the collection active on
-//! the current thread, if any; compilation runs on the calling thread, so
-//! concurrent collections on other threads do not mix.
-//!
-//! This is a private minimal collector: when `shoal-runtime` provides the
-//! shared rule-coverage instrument, the harvester switches to it.
+//! The ISLE rules that fire while Cranelift compiles, through the shared
+//! rule-coverage instrument of `shoal-runtime` (`trace-log` records counted
+//! per thread), converted to the harvester's [`RuleId`]s.
 
-use std::cell::RefCell;
 use std::collections::BTreeSet;
-use std::sync::Once;
+use std::sync::OnceLock;
+
+use shoal_runtime::coverage as rt;
 
 use crate::rules::RuleId;
-
-thread_local! {
-    static ACTIVE: RefCell<Option<BTreeSet<RuleId>>> = const { RefCell::new(None) };
-}
-
-struct Collector;
-
-impl log::Log for Collector {
-    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.level() <= log::Level::Debug && metadata.target().starts_with("cranelift_codegen")
-    }
-
-    fn log(&self, record: &log::Record<'_>) {
-        if !self.enabled(record.metadata()) {
-            return;
-        }
-        ACTIVE.with(|active| {
-            let mut active = active.borrow_mut();
-            let Some(hits) = active.as_mut() else {
-                return;
-            };
-            let msg = match record.args().as_str() {
-                Some(s) => std::borrow::Cow::Borrowed(s),
-                None => std::borrow::Cow::Owned(record.args().to_string()),
-            };
-            if let Some(rest) = msg.strip_prefix("ISLE ")
-                && let Some((_term, location)) = rest.split_once(' ')
-                && let Some(id) = RuleId::from_trace(location)
-            {
-                hits.insert(id);
-            }
-        });
-    }
-
-    fn flush(&self) {}
-}
-
-static INSTALL: Once = Once::new();
-static COLLECTOR: Collector = Collector;
-
-fn install() {
-    INSTALL.call_once(|| {
-        if log::set_logger(&COLLECTOR).is_ok() {
-            log::set_max_level(log::LevelFilter::Debug);
-        }
-    });
-}
 
 /// Runs `f` and returns its result with the rules that fired on this thread
 /// meanwhile.
 pub fn collect<T>(f: impl FnOnce() -> T) -> (T, BTreeSet<RuleId>) {
-    install();
-    ACTIVE.with(|a| *a.borrow_mut() = Some(BTreeSet::new()));
-    let out = f();
-    let hits = ACTIVE.with(|a| a.borrow_mut().take()).unwrap_or_default();
-    (out, hits)
+    let (out, hits) = rt::collect(f);
+    let rules = hits
+        .iter()
+        .map(|(r, _)| RuleId {
+            file: r.file.clone(),
+            line: r.line,
+        })
+        .collect();
+    (out, rules)
+}
+
+/// Whether rule firings can be observed in this process: the counting
+/// logger is the process's logger and Cranelift was built with its
+/// `trace-log` feature (probed once by compiling a tiny function).
+pub fn available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        const PROBE: &str = "test compile\nset opt_level=none\ntarget x86_64\n\n\
+            function %probe(i32, i32) -> i32 fast {\n\
+            block0(v0: i32, v1: i32):\n    v2 = iadd v0, v1\n    return v2\n}\n";
+        rt::install_logger()
+            && crate::verify::compile_hits(PROBE).is_ok_and(|hits| !hits.is_empty())
+    })
 }

@@ -37,6 +37,11 @@ pub enum Error {
     /// A unit name that is not one of x64, aarch64, riscv64, s390x, pulley, opt.
     #[error("unknown ISLE unit `{0}` (expected x64, aarch64, riscv64, s390x, pulley or opt)")]
     UnknownUnit(String),
+    /// Rule firings cannot be observed, so seeds cannot be verified.
+    #[error(
+        "ISLE rule coverage is unavailable: build with the `rule-coverage` feature (cranelift-codegen/trace-log) and do not install another logger"
+    )]
+    NoCoverage,
     /// A rule identity that is not `file:line`.
     #[error("bad rule identity `{0}` (expected file:line, e.g. src/isa/x64/lower.isle:120)")]
     BadRuleId(String),

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use cranelift_codegen::ir::Function;
+use shoal_generators::rule_guided::wasm::instantiate_wasm;
 use shoal_generators::rule_guided::{ClifOptions, instantiate_clif};
 
 use crate::error::Result;
@@ -28,7 +29,7 @@ use crate::parse::ParsedUnit;
 use crate::rules::RuleId;
 use crate::runs::run_lines;
 use crate::sources::{IsleSources, Unit};
-use crate::verify::{VerifyError, compile_hits};
+use crate::verify::{VerifyError, compile_hits, compile_wasm_hits};
 
 /// A fuzz target a seed belongs to (its corpus directory name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -37,6 +38,8 @@ pub enum FuzzTarget {
     ClifLower,
     /// CLIF through the mid-end (`opt_level=speed`): `opts/*.isle` rules.
     ClifOpt,
+    /// Wasm through the differential oracle (JIT and interpreters).
+    WasmDiff,
 }
 
 impl FuzzTarget {
@@ -45,6 +48,15 @@ impl FuzzTarget {
         match self {
             FuzzTarget::ClifLower => "clif_lower",
             FuzzTarget::ClifOpt => "clif_opt",
+            FuzzTarget::WasmDiff => "wasm_diff",
+        }
+    }
+
+    /// The file extension of its seeds.
+    pub fn extension(self) -> &'static str {
+        match self {
+            FuzzTarget::WasmDiff => "wasm",
+            _ => "clif",
         }
     }
 
@@ -60,7 +72,7 @@ impl FuzzTarget {
     fn opt_level(self) -> &'static str {
         match self {
             FuzzTarget::ClifLower => "none",
-            FuzzTarget::ClifOpt => "speed",
+            FuzzTarget::ClifOpt | FuzzTarget::WasmDiff => "speed",
         }
     }
 }
@@ -127,21 +139,27 @@ pub struct RuleOutcome {
     pub unhandled: BTreeSet<String>,
     /// The seed (index into [`Harvest::seeds`]) that fires it, and how.
     pub seed: Option<(usize, Fired)>,
+    /// A wasm seed made from its pattern that fires it (x64 and mid-end
+    /// rules whose pattern maps to wasm).
+    pub wasm_seed: Option<usize>,
     /// Why there is no seed.
     pub miss: Option<Miss>,
+    /// For [`Miss::CompileError`]: the first compilation error.
+    pub error: Option<String>,
 }
 
 /// One selected, verified seed.
 #[derive(Clone, Debug)]
 pub struct Seed {
-    /// Content-derived file name (`<hash>.clif`).
+    /// Content-derived file name (`<hash>.clif` or `<hash>.wasm`).
     pub name: String,
     /// Its fuzz target.
     pub target: FuzzTarget,
     /// The unit whose rules it was verified against.
     pub unit: Unit,
-    /// The filetest text.
-    pub text: String,
+    /// The file's content: filetest text, or a wasm test case (module plus
+    /// invocations section).
+    pub bytes: Vec<u8>,
     /// Rules of the unit its final compilation fires.
     pub hits: BTreeSet<RuleId>,
 }
@@ -155,6 +173,18 @@ pub struct UnitHarvest {
     pub rules: Vec<RuleOutcome>,
 }
 
+/// A Cranelift panic on a verifier-accepted function: a Cranelift bug, or
+/// an unsupported combination that should be a clean error.
+#[derive(Clone, Debug)]
+pub struct CraneliftPanic {
+    /// The rule whose candidate it was.
+    pub rule: RuleId,
+    /// The panic message.
+    pub message: String,
+    /// The filetest that reproduces it (`clif-util test`).
+    pub filetest: String,
+}
+
 /// The whole harvest.
 #[derive(Clone, Debug, Default)]
 pub struct Harvest {
@@ -162,9 +192,9 @@ pub struct Harvest {
     pub units: Vec<UnitHarvest>,
     /// Every selected seed, in selection order.
     pub seeds: Vec<Seed>,
-    /// Cranelift panics met while verifying (rule, configuration, message):
-    /// each is a Cranelift bug.
-    pub panics: Vec<(RuleId, String, String)>,
+    /// Cranelift panics met while verifying valid (verifier-accepted)
+    /// functions.
+    pub panics: Vec<CraneliftPanic>,
 }
 
 /// Options of a harvest.
@@ -177,6 +207,9 @@ pub struct HarvestOptions {
     pub verify: bool,
     /// Instantiation options.
     pub clif: ClifOptions,
+    /// Also make wasm seeds (x64 and mid-end rules whose patterns map to
+    /// wasm).
+    pub wasm: bool,
 }
 
 impl Default for HarvestOptions {
@@ -187,7 +220,9 @@ impl Default for HarvestOptions {
             clif: ClifOptions {
                 max_variants: 6,
                 max_typings: 12,
+                spill_vectors: false,
             },
+            wasm: true,
         }
     }
 }
@@ -201,6 +236,9 @@ struct Candidate {
 
 /// Runs the harvest.
 pub fn harvest(sources: &IsleSources, opts: &HarvestOptions) -> Result<Harvest> {
+    if opts.verify && !crate::coverage::available() {
+        return Err(crate::error::Error::NoCoverage);
+    }
     let mut out = Harvest::default();
     for unit in &opts.units {
         let checked = ParsedUnit::parse(sources, *unit)?.check()?;
@@ -248,17 +286,20 @@ fn harvest_unit(
     // Candidates per pattern rule (index into `patterns`).
     let mut cands: Vec<Vec<Candidate>> = Vec::with_capacity(patterns.len());
     let mut misses: Vec<Option<Miss>> = Vec::with_capacity(patterns.len());
+    let mut errors: Vec<Option<String>> = Vec::with_capacity(patterns.len());
     for rp in &patterns {
-        let (c, miss) = match (&rp.pattern, opts.verify) {
+        let (c, miss, error) = match (&rp.pattern, opts.verify) {
             (None, _) if crate::extract::ROOT_TERMS.contains(&rp.term.as_str()) => {
-                (Vec::new(), Some(Miss::NoPattern))
+                (Vec::new(), Some(Miss::NoPattern), None)
             }
-            (None, _) => (Vec::new(), Some(Miss::Helper)),
-            (Some(_), false) => (Vec::new(), Some(Miss::Unverified)),
-            (Some(p), true) => candidates(unit, target, rp, p, opts, &in_unit, out),
+            (None, _) if rp.grafts.is_empty() => (Vec::new(), Some(Miss::Helper), None),
+            (_, false) => (Vec::new(), Some(Miss::Unverified), None),
+            (Some(p), true) => candidates(unit, target, rp, p, opts.clif, &in_unit, out),
+            (None, true) => graft_candidates(unit, target, rp, opts, &in_unit, out),
         };
         cands.push(c);
         misses.push(miss);
+        errors.push(error);
     }
     let mut chosen: BTreeMap<RuleId, (usize, Fired)> = BTreeMap::new();
     let mut selected: Vec<(usize, usize)> = Vec::new();
@@ -306,27 +347,26 @@ fn harvest_unit(
             Ok(hits) => {
                 let hits: BTreeSet<RuleId> =
                     hits.into_iter().filter(|h| in_unit.contains(h)).collect();
-                let name = format!("{:016x}.clif", fnv1a(text.as_bytes()));
-                let existing = out.seeds.iter().position(|s| s.name == name);
-                let idx = existing.unwrap_or_else(|| {
-                    out.seeds.push(Seed {
-                        name,
-                        target,
-                        unit,
-                        text,
-                        hits,
-                    });
-                    out.seeds.len() - 1
-                });
-                seed_index.push(Some(idx));
+                seed_index.push(Some(add_seed(out, target, unit, text.into_bytes(), hits)));
             }
             Err(_) => seed_index.push(None),
         }
     }
+    let wasm: Vec<Option<usize>> = patterns
+        .iter()
+        .map(|rp| match (&rp.pattern, opts.verify && opts.wasm) {
+            (Some(p), true) if matches!(unit, Unit::X64 | Unit::Opt) => {
+                wasm_seed(unit, rp, p, &in_unit, out)
+            }
+            _ => None,
+        })
+        .collect();
     let rules = patterns
         .into_iter()
         .zip(misses)
-        .map(|(rp, miss)| {
+        .zip(errors)
+        .zip(wasm)
+        .map(|(((rp, miss), error), wasm_seed)| {
             let seed = chosen.get(&rp.rule).and_then(|(k, how)| {
                 let idx = seed_index[*k]?;
                 out.seeds[idx]
@@ -341,14 +381,80 @@ fn harvest_unit(
             RuleOutcome {
                 rule: rp.rule,
                 term: rp.term,
-                has_pattern: rp.pattern.is_some(),
+                has_pattern: rp.pattern.is_some() || !rp.grafts.is_empty(),
                 unhandled: rp.unhandled,
+                error: if seed.is_none() { error } else { None },
                 seed,
+                wasm_seed,
                 miss,
             }
         })
         .collect();
     UnitHarvest { unit, rules }
+}
+
+/// A wasm test case made from the pattern of `rp` whose JIT compilation
+/// fires the rule, if one exists.
+fn wasm_seed(
+    unit: Unit,
+    rp: &RulePattern,
+    pattern: &shoal_generators::pattern::Pattern,
+    in_unit: &BTreeSet<RuleId>,
+    out: &mut Harvest,
+) -> Option<usize> {
+    let cases = instantiate_wasm(pattern, 3);
+    if cases.is_empty() {
+        return None;
+    }
+    let (cfgs, opt_level) = match unit {
+        Unit::Opt => (configs(Unit::Opt, pattern), "speed"),
+        _ => (configs(unit, pattern), "none"),
+    };
+    for case in cases {
+        let bytes = case.to_bytes();
+        for cfg in &cfgs {
+            let Ok(hits) = compile_wasm_hits(&case.module, cfg, opt_level) else {
+                continue;
+            };
+            if hits.contains(&rp.rule) {
+                let hits = hits.into_iter().filter(|h| in_unit.contains(h)).collect();
+                return Some(add_seed(out, FuzzTarget::WasmDiff, unit, bytes, hits));
+            }
+        }
+    }
+    None
+}
+
+/// Candidates of a helper rule: those of its grafted patterns (fewer
+/// variants each).
+fn graft_candidates(
+    unit: Unit,
+    target: FuzzTarget,
+    rp: &RulePattern,
+    opts: &HarvestOptions,
+    in_unit: &BTreeSet<RuleId>,
+    out: &mut Harvest,
+) -> (Vec<Candidate>, Option<Miss>, Option<String>) {
+    let clif = ClifOptions {
+        max_variants: opts.clif.max_variants.div_ceil(2),
+        ..opts.clif
+    };
+    let mut all = Vec::new();
+    let mut first_error = None;
+    let mut miss = Some(Miss::NoInstance);
+    for p in &rp.grafts {
+        let (c, m, e) = candidates(unit, target, rp, p, clif, in_unit, out);
+        all.extend(c);
+        if first_error.is_none() {
+            first_error = e;
+        }
+        miss = match (miss, m) {
+            (_, None) | (None, _) => None,
+            (Some(Miss::NoInstance), m) => m,
+            (m, _) => m,
+        };
+    }
+    (all, miss, first_error)
 }
 
 /// Instantiates and compiles one pattern's candidates.
@@ -357,14 +463,19 @@ fn candidates(
     target: FuzzTarget,
     rp: &RulePattern,
     pattern: &shoal_generators::pattern::Pattern,
-    opts: &HarvestOptions,
+    clif: ClifOptions,
     in_unit: &BTreeSet<RuleId>,
     out: &mut Harvest,
-) -> (Vec<Candidate>, Option<Miss>) {
-    let funcs = instantiate_clif(pattern, "f", opts.clif);
+) -> (Vec<Candidate>, Option<Miss>, Option<String>) {
+    let clif = ClifOptions {
+        spill_vectors: !crate::isa::returns_vectors(unit),
+        ..clif
+    };
+    let funcs = instantiate_clif(pattern, "f", clif);
     if funcs.is_empty() {
-        return (Vec::new(), Some(Miss::NoInstance));
+        return (Vec::new(), Some(Miss::NoInstance), None);
     }
+    let mut first_error = None;
     let cfgs = configs(unit, pattern);
     let mut cands = Vec::new();
     let mut compiled = false;
@@ -382,9 +493,16 @@ fn candidates(
                     });
                 }
                 Err(VerifyError::Panic(msg)) => {
-                    out.panics.push((rp.rule.clone(), cfg.target_line(), msg));
+                    first_error.get_or_insert_with(|| format!("panic: {msg}"));
+                    out.panics.push(CraneliftPanic {
+                        rule: rp.rule.clone(),
+                        message: msg,
+                        filetest: text.clone(),
+                    });
                 }
-                Err(_) => {}
+                Err(e) => {
+                    first_error.get_or_insert_with(|| e.to_string());
+                }
             }
         }
     }
@@ -393,7 +511,29 @@ fn candidates(
     } else {
         Some(Miss::CompileError)
     };
-    (cands, miss)
+    (cands, miss, first_error)
+}
+
+/// Adds a seed (once per content) and returns its index.
+fn add_seed(
+    out: &mut Harvest,
+    target: FuzzTarget,
+    unit: Unit,
+    bytes: Vec<u8>,
+    hits: BTreeSet<RuleId>,
+) -> usize {
+    let name = format!("{:016x}.{}", fnv1a(&bytes), target.extension());
+    if let Some(i) = out.seeds.iter().position(|s| s.name == name) {
+        return i;
+    }
+    out.seeds.push(Seed {
+        name,
+        target,
+        unit,
+        bytes,
+        hits,
+    });
+    out.seeds.len() - 1
 }
 
 /// FNV-1a, 64 bits: a stable content hash for seed names.

@@ -136,6 +136,12 @@ fn desc(unit: Unit) -> IsaDesc {
     }
 }
 
+/// Whether functions for `unit`'s target can return vectors in registers
+/// (riscv64 and s390x cannot under the `fast` calling convention).
+pub fn returns_vectors(unit: Unit) -> bool {
+    !matches!(unit, Unit::Riscv64 | Unit::S390x)
+}
+
 /// Whether `flag` is a boolean ISA setting shoal may set for `unit`.
 pub fn known_flag(unit: Unit, flag: &str) -> bool {
     let d = desc(unit);

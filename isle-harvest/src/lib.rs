@@ -4,12 +4,14 @@
 //! for rule-coverage accounting.
 #![deny(missing_docs)]
 
+pub mod corpus;
 pub mod coverage;
 pub mod error;
 pub mod extract;
 pub mod harvest;
 pub mod isa;
 pub mod parse;
+pub mod report;
 pub mod rules;
 pub mod runs;
 pub mod sources;

@@ -14,7 +14,7 @@ use cranelift_isle::ast::{Def, Pattern};
 
 use crate::error::{Error, Result};
 use crate::parse::ParsedUnit;
-use crate::sources::{GENERATED_PREFIX, IsleSources, Unit, is_hand_written};
+use crate::sources::{IsleSources, Unit, is_hand_written};
 
 /// A rule's identity: display file name and 1-based line.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -28,15 +28,13 @@ pub struct RuleId {
 impl RuleId {
     /// Parses the location part of a `trace-log` message (`"<file> line
     /// <N>"`, N 0-based, generated files under `<OUT_DIR>/`).
+    /// File paths are normalized by the shared
+    /// `shoal_runtime::coverage::normalize_isle_path`.
     pub fn from_trace(location: &str) -> Option<RuleId> {
         let (file, line) = location.trim().rsplit_once(" line ")?;
         let line: u32 = line.trim().parse().ok()?;
-        let file = match file.strip_prefix("<OUT_DIR>/") {
-            Some(rest) => format!("{GENERATED_PREFIX}{rest}"),
-            None => file.to_string(),
-        };
         Some(RuleId {
-            file,
+            file: shoal_runtime::coverage::normalize_isle_path(file),
             line: line.checked_add(1)?,
         })
     }

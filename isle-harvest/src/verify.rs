@@ -65,6 +65,69 @@ pub fn compile_hits(text: &str) -> Result<BTreeSet<RuleId>, VerifyError> {
     }
 }
 
+/// Compiles every function of wasm module `bytes` the way shoal's JIT does
+/// (its translator, then Cranelift for `x86_64` with `cfg`'s flags and
+/// `opt_level`), without executing anything, and returns the rules that
+/// fired. Independent of the host CPU.
+pub fn compile_wasm_hits(
+    bytes: &[u8],
+    cfg: &crate::isa::IsaConfig,
+    opt_level: &str,
+) -> Result<BTreeSet<RuleId>, VerifyError> {
+    use cranelift_codegen::settings::{self, Configurable};
+    use shoal_runtime::jit::compile::translate_to_clif;
+    use shoal_runtime::jit::{BoundsMode, IsaLevel, JitConfig, OptLevel};
+
+    let module =
+        shoal_runtime::Module::new(bytes).map_err(|e| VerifyError::Parse(e.to_string()))?;
+    let mut shared = settings::builder();
+    let set = |b: &mut dyn Configurable, k: &str, v: &str| {
+        b.set(k, v)
+            .map_err(|e| VerifyError::Parse(format!("{k}={v}: {e}")))
+    };
+    set(&mut shared, "opt_level", opt_level)?;
+    set(&mut shared, "enable_verifier", "true")?;
+    let mut isa_builder = cranelift_codegen::isa::lookup_by_name(cfg.triple)
+        .map_err(|e| VerifyError::Parse(e.to_string()))?;
+    for flag in &cfg.flags {
+        set(&mut isa_builder, flag, "true")?;
+    }
+    let isa = isa_builder
+        .finish(settings::Flags::new(shared))
+        .map_err(|e| VerifyError::Compile(e.to_string()))?;
+    let config = JitConfig {
+        opt: if opt_level == "none" {
+            OptLevel::None
+        } else {
+            OptLevel::Speed
+        },
+        isa: IsaLevel::Sse2,
+        bounds: BoundsMode::Explicit,
+        verifier: true,
+        regalloc_checker: false,
+        nan_canonicalization: false,
+        inject_fault: None,
+    };
+    let mut all = BTreeSet::new();
+    for def in 0..module.bodies.len() as u32 {
+        let func = translate_to_clif(&module, def, &config, &*isa).map_err(VerifyError::Compile)?;
+        let (result, hits) = coverage::collect(|| {
+            quietly(|| {
+                let mut ctx = Context::for_function(func);
+                ctx.compile(&*isa, &mut ControlPlane::default())
+                    .map(|_| ())
+                    .map_err(|e| format!("{:?}", e.inner))
+            })
+        });
+        match result {
+            Ok(Ok(())) => all.extend(hits),
+            Ok(Err(e)) => return Err(VerifyError::Compile(e)),
+            Err(_) => return Err(VerifyError::Panic("while compiling translated wasm".into())),
+        }
+    }
+    Ok(all)
+}
+
 /// Runs `f`, catching a panic without printing it (Cranelift panics on
 /// some unsupported input combinations; the caller reports them).
 pub fn quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {

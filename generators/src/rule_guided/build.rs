@@ -45,13 +45,17 @@ pub enum BuildError {
 pub type ImmValues = Vec<u128>;
 
 /// Builds function `%name` for `p` with the given types and immediates.
+/// With `spill_vectors`, vector results are stored to the stack slot and
+/// returned as two `i64` halves (for ABIs that cannot return vectors).
 pub fn build(
     p: &Pattern,
     typing: &Typing,
     imms: &ImmValues,
     name: &str,
+    spill_vectors: bool,
 ) -> Result<Function, BuildError> {
     let mut b = Builder::new(p, typing, imms, name);
+    b.spill_vectors = spill_vectors;
     b.emit_root()?;
     Ok(b.func)
 }
@@ -65,6 +69,7 @@ struct Builder<'p> {
     values: BTreeMap<NodeId, Value>,
     bases: Vec<NodeId>,
     slot: Option<(StackSlot, Value)>,
+    spill_vectors: bool,
 }
 
 impl<'p> Builder<'p> {
@@ -85,6 +90,7 @@ impl<'p> Builder<'p> {
             values: BTreeMap::new(),
             bases,
             slot: None,
+            spill_vectors: false,
         };
         b.add_params();
         b
@@ -462,7 +468,10 @@ impl<'p> Builder<'p> {
             }
             _ => {
                 let inst = self.emit(root)?;
-                let results: Vec<Value> = self.func.dfg.inst_results(inst).to_vec();
+                let mut results: Vec<Value> = self.func.dfg.inst_results(inst).to_vec();
+                if self.spill_vectors {
+                    results = self.spill(results);
+                }
                 for r in &results {
                     let ty = self.func.dfg.value_type(*r);
                     self.func.signature.returns.push(AbiParam::new(ty));
@@ -471,6 +480,36 @@ impl<'p> Builder<'p> {
                 Ok(())
             }
         }
+    }
+
+    /// Replaces each vector value by its two 64-bit halves, read back from
+    /// the stack slot after storing it there.
+    fn spill(&mut self, results: Vec<Value>) -> Vec<Value> {
+        let mut out = Vec::new();
+        for (k, v) in results.into_iter().enumerate() {
+            let ty = self.func.dfg.value_type(v);
+            if !ty.is_vector() {
+                out.push(v);
+                continue;
+            }
+            let addr = self.slot_addr();
+            let at = 32 + 16 * (k as i32 % 2);
+            let mut pos = self.cursor();
+            pos.ins().store(MemFlagsData::trusted(), v, addr, at);
+            let lanes = ty.bytes().div_ceil(8) as i32;
+            for half in 0..lanes {
+                let load_ty = if ty.bytes() >= 8 {
+                    types::I64
+                } else {
+                    types::I32
+                };
+                out.push(
+                    pos.ins()
+                        .load(load_ty, MemFlagsData::trusted(), addr, at + 8 * half),
+                );
+            }
+        }
+        out
     }
 
     fn ret_const(&mut self, block: Block, k: i64) {
@@ -539,6 +578,9 @@ fn address_bases(p: &Pattern) -> Vec<NodeId> {
         let NodeKind::Inst { opcode, args, .. } = &node.kind else {
             continue;
         };
+        if !opcode.can_load() && !opcode.can_store() {
+            continue;
+        }
         let addr = match opcode.format() {
             InstructionFormat::Load
             | InstructionFormat::LoadNoOffset

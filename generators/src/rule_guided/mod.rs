@@ -10,6 +10,7 @@
 pub mod build;
 pub mod typing;
 pub mod values;
+pub mod wasm;
 
 use cranelift_codegen::ir::instructions::InstructionFormat;
 use cranelift_codegen::ir::{Function, types};
@@ -27,6 +28,9 @@ pub struct ClifOptions {
     pub max_variants: usize,
     /// At most this many type assignments are considered.
     pub max_typings: usize,
+    /// Return vector results as `i64` halves through memory (for targets
+    /// whose ABI cannot return vectors in registers).
+    pub spill_vectors: bool,
 }
 
 impl Default for ClifOptions {
@@ -34,6 +38,7 @@ impl Default for ClifOptions {
         ClifOptions {
             max_variants: 8,
             max_typings: 12,
+            spill_vectors: false,
         }
     }
 }
@@ -57,7 +62,7 @@ pub fn instantiate_clif(pattern: &Pattern, name: &str, opts: ClifOptions) -> Vec
         let typing = &typings[k % typings.len()];
         let choice = k / typings.len();
         let imms = choose_imms(&pattern, typing, choice);
-        let Ok(func) = build::build(&pattern, typing, &imms, name) else {
+        let Ok(func) = build::build(&pattern, typing, &imms, name, opts.spill_vectors) else {
             continue;
         };
         if cranelift_codegen::verify_function(&func, &flags).is_err() {
@@ -85,7 +90,7 @@ fn pin_address_types(p: &Pattern) -> Pattern {
 
 fn is_address(p: &Pattern, n: usize) -> bool {
     p.nodes.iter().any(|node| match &node.kind {
-        NodeKind::Inst { opcode, args, .. } => {
+        NodeKind::Inst { opcode, args, .. } if opcode.can_load() || opcode.can_store() => {
             let pos = match opcode.format() {
                 InstructionFormat::Load
                 | InstructionFormat::LoadNoOffset
@@ -96,7 +101,7 @@ fn is_address(p: &Pattern, n: usize) -> bool {
             };
             args.get(pos) == Some(&n)
         }
-        NodeKind::Any => false,
+        _ => false,
     })
 }
 

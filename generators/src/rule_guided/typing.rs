@@ -152,7 +152,9 @@ fn apply(p: &Pattern, n: NodeId, choice: Type, st: &mut State) -> bool {
             for (i, a) in args.iter().enumerate().take(fixed) {
                 let set = match c.value_argument_constraint(i, choice) {
                     ResolvedConstraint::Bound(t) => TypeSet::of(t),
-                    ResolvedConstraint::Free(vts) => TypeSet::ALL.filter(|t| vts.contains(t)),
+                    ResolvedConstraint::Free(vts) => TypeSet::ALL
+                        .filter(|t| vts.contains(t))
+                        .filter(|t| conversion_compatible(*opcode, choice, t)),
                 };
                 match st.value[*a] {
                     Some(t) if !set.contains(t) => return false,
@@ -183,6 +185,28 @@ fn apply(p: &Pattern, n: NodeId, choice: Type, st: &mut State) -> bool {
     }
     st.value[n] = Some(value);
     true
+}
+
+/// Semantic typing rules the constraint tables leave to the verifier or
+/// do not check at all: conversions keep the lane count (`fcvt_from_uint`
+/// of a scalar into a vector type-checks but means nothing), `bitcast`
+/// keeps the bit width.
+fn conversion_compatible(opcode: Opcode, ctrl: Type, arg: Type) -> bool {
+    match opcode {
+        Opcode::FcvtFromUint
+        | Opcode::FcvtFromSint
+        | Opcode::FcvtToUint
+        | Opcode::FcvtToSint
+        | Opcode::FcvtToUintSat
+        | Opcode::FcvtToSintSat
+        | Opcode::Uextend
+        | Opcode::Sextend
+        | Opcode::Ireduce
+        | Opcode::Fpromote
+        | Opcode::Fdemote => arg.lane_count() == ctrl.lane_count(),
+        Opcode::Bitcast => arg.bits() == ctrl.bits(),
+        _ => true,
+    }
 }
 
 fn search(
@@ -267,6 +291,22 @@ mod tests {
         for s in sols {
             assert_eq!(s.value[p.root], types::I8);
             assert_eq!(s.value[b], types::I64);
+        }
+    }
+
+    #[test]
+    fn conversions_keep_lane_counts() {
+        let mut p = Pattern::new();
+        let x = p.add_any(TypeSet::ALL);
+        p.root = p.add_inst(Opcode::FcvtFromUint, TypeSet::ALL, vec![x], vec![]);
+        let sols = solve(&p, 32);
+        assert!(!sols.is_empty());
+        for s in sols {
+            assert_eq!(
+                s.value[x].lane_count(),
+                s.value[p.root].lane_count(),
+                "{s:?}"
+            );
         }
     }
 

@@ -155,6 +155,8 @@ fn structural(w: &mut Walker, name: &str, input: &Abs, n: usize) -> Option<Vec<A
             Abs::Node(node),
         ) => {
             let node = w.make_inst(*node, Opcode::Load, &[ImmKind::MemFlags, ImmKind::Offset32]);
+            // The address operand.
+            w.arg(node, 0);
             w.single_use(node);
             let tv = w.node_ty(node);
             let bits: Option<u32> = name.rsplit('_').next().and_then(|b| b.parse().ok());

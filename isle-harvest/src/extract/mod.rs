@@ -12,6 +12,7 @@
 //! (see [`RulePattern::unhandled`]) and its condition is left to
 //! verification.
 
+mod graft;
 mod handlers;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -40,20 +41,31 @@ pub struct RulePattern {
     /// The pattern, for rules of entry-point terms ([`ROOT_TERMS`]) whose
     /// root could be resolved to an instruction; `None` otherwise.
     pub pattern: Option<Pattern>,
+    /// For rules of helper terms (called from other rules' right-hand
+    /// sides): patterns of calling entry rules with this rule's left-hand
+    /// side applied to the call's arguments ([`graft`]).
+    pub grafts: Vec<Pattern>,
     /// Extern extractors/constructors in the rule's left-hand side that have
     /// no handler (their conditions are not in the pattern).
     pub unhandled: BTreeSet<String>,
 }
 
-/// Extracts a pattern for every rule of the unit, in rule-table order.
+/// Extracts a pattern for every rule of the unit (and grafted patterns for
+/// helper rules), in rule-table order.
 pub fn extract_unit(unit: &CheckedUnit) -> Vec<RulePattern> {
     let ctx = Ctx::new(unit);
-    let mut out: Vec<RulePattern> = unit
-        .terms
-        .rules
-        .iter()
-        .map(|rule| ctx.extract_rule(rule))
-        .collect();
+    let mut walkers = Vec::with_capacity(unit.terms.rules.len());
+    let mut out: Vec<RulePattern> = Vec::with_capacity(unit.terms.rules.len());
+    for rule in &unit.terms.rules {
+        let (rp, walker) = ctx.extract_rule(rule);
+        out.push(rp);
+        walkers.push(walker);
+    }
+    let grafts = graft::graft_unit(&ctx, &walkers);
+    for (i, (patterns, unhandled)) in grafts.into_iter().enumerate() {
+        out[i].grafts = patterns;
+        out[i].unhandled.extend(unhandled);
+    }
     out.sort_by(|a, b| a.rule.cmp(&b.rule));
     out
 }
@@ -61,6 +73,8 @@ pub fn extract_unit(unit: &CheckedUnit) -> Vec<RulePattern> {
 /// Lookup tables shared by every rule of a unit.
 pub(crate) struct Ctx<'a> {
     unit: &'a CheckedUnit,
+    /// Rules (indices into `TermEnv::rules`) of each term with rules.
+    rules_of: HashMap<TermId, Vec<usize>>,
     opcodes: HashMap<String, Opcode>,
     intccs: HashMap<String, usize>,
     floatccs: HashMap<String, usize>,
@@ -82,8 +96,13 @@ impl<'a> Ctx<'a> {
             .enumerate()
             .map(|(i, cc)| (format!("{cc:?}"), i))
             .collect();
+        let mut rules_of: HashMap<TermId, Vec<usize>> = HashMap::new();
+        for (i, r) in unit.terms.rules.iter().enumerate() {
+            rules_of.entry(r.root_term).or_default().push(i);
+        }
         Ctx {
             unit,
+            rules_of,
             opcodes,
             intccs,
             floatccs,
@@ -102,25 +121,36 @@ impl<'a> Ctx<'a> {
         self.unit.types.types[ty.index()].name(&self.unit.types)
     }
 
-    fn extract_rule(&self, rule: &Rule) -> RulePattern {
+    fn rule_id(&self, rule: &Rule) -> RuleId {
         let parsed = &self.unit.parsed;
-        let id = RuleId {
+        RuleId {
             file: parsed.file_name(rule.pos).to_string(),
             line: parsed.line(rule.pos),
-        };
+        }
+    }
+
+    /// The rule's pattern and, for entry rules, the walker state after its
+    /// left-hand side (the starting point of grafts).
+    fn extract_rule<'c>(&'c self, rule: &Rule) -> (RulePattern, Option<Walker<'c, 'a>>) {
         let term = self.term_name(rule.root_term).to_string();
         let mut walker = Walker::new(self);
-        let pattern = if ROOT_TERMS.contains(&term.as_str()) {
-            walker.rule(rule)
+        let (pattern, state) = if ROOT_TERMS.contains(&term.as_str()) {
+            walker.lhs(rule);
+            let state = walker.clone();
+            let pattern = walker.finish();
+            let state = pattern.is_some().then_some(state);
+            (pattern, state)
         } else {
-            None
+            (None, None)
         };
-        RulePattern {
-            rule: id,
+        let rp = RulePattern {
+            rule: self.rule_id(rule),
             term,
             pattern,
+            grafts: Vec::new(),
             unhandled: walker.unhandled,
-        }
+        };
+        (rp, state)
     }
 }
 
@@ -187,13 +217,16 @@ impl TyProp {
 }
 
 /// Per-rule state.
+#[derive(Clone)]
 pub(crate) struct Walker<'c, 'a> {
     pub(crate) ctx: &'c Ctx<'a>,
     pub(crate) pat: Pattern,
-    vars: HashMap<VarId, Abs>,
+    pub(crate) vars: HashMap<VarId, Abs>,
     /// `merged[n] = Some(m)`: node `n` was unified into node `m`.
     merged: Vec<Option<NodeId>>,
     pub(crate) unhandled: BTreeSet<String>,
+    /// Nesting of internal constructors being inlined.
+    inline_depth: usize,
 }
 
 impl<'c, 'a> Walker<'c, 'a> {
@@ -204,24 +237,30 @@ impl<'c, 'a> Walker<'c, 'a> {
             vars: HashMap::new(),
             merged: Vec::new(),
             unhandled: BTreeSet::new(),
+            inline_depth: 0,
         }
     }
 
-    /// Interprets a whole rule; `None` when its root is not an instruction.
-    fn rule(&mut self, rule: &Rule) -> Option<Pattern> {
+    /// Interprets an entry rule's left-hand side: its first argument is the
+    /// root instruction.
+    fn lhs(&mut self, rule: &Rule) {
         let root = self.new_any(TypeSet::ALL);
         self.pat.root = root;
-        if let Some(first) = rule.args.first() {
-            self.walk(first, Abs::Node(root));
-        }
-        for arg in rule.args.iter().skip(1) {
-            self.walk(arg, Abs::Opaque);
+        let mut inputs = vec![Abs::Node(root)];
+        inputs.resize(rule.args.len().max(1), Abs::Opaque);
+        self.apply_rule(rule, &inputs);
+    }
+
+    /// Matches a rule's argument patterns against `inputs` and runs its
+    /// `if-let`s.
+    pub(crate) fn apply_rule(&mut self, rule: &Rule, inputs: &[Abs]) {
+        for (arg, input) in rule.args.iter().zip(inputs) {
+            self.walk(arg, input.clone());
         }
         for iflet in &rule.iflets {
             let value = self.eval(&iflet.rhs);
             self.walk(&iflet.lhs, value);
         }
-        self.finish()
     }
 
     // ---- building blocks -------------------------------------------------
@@ -644,6 +683,9 @@ impl<'c, 'a> Walker<'c, 'a> {
                 if let TermKind::EnumVariant { .. } = data.kind {
                     return Abs::Opaque;
                 }
+                if let Some(abs) = self.inline_constructor(*term, &args) {
+                    return abs;
+                }
                 let sig_args: Vec<String> = data
                     .arg_tys
                     .iter()
@@ -666,10 +708,60 @@ impl<'c, 'a> Walker<'c, 'a> {
         }
     }
 
+    /// A call of a constructor defined by ISLE rules. A partial one (e.g.
+    /// `(if-let x (val_minus_one y))`) succeeds when one of its rules
+    /// matches: its first rule's left-hand side is applied to the arguments
+    /// and its right-hand side gives the value. A total one imposes no
+    /// condition and its value is opaque.
+    fn inline_constructor(&mut self, term: TermId, args: &[Abs]) -> Option<Abs> {
+        let data = &self.ctx.unit.terms.terms[term.index()];
+        let TermKind::Decl {
+            constructor_kind: Some(sema::ConstructorKind::InternalConstructor),
+            flags,
+            ..
+        } = &data.kind
+        else {
+            return None;
+        };
+        if !flags.partial {
+            // A total function of its arguments: no condition to model.
+            return Some(Abs::Opaque);
+        }
+        if self.inline_depth >= 3 {
+            return None;
+        }
+        let first = *self.ctx.rules_of.get(&term)?.first()?;
+        let rule = &self.ctx.unit.terms.rules[first];
+        let saved = std::mem::take(&mut self.vars);
+        self.inline_depth += 1;
+        self.apply_rule(rule, args);
+        let result = self.pure_value(&rule.rhs);
+        self.inline_depth -= 1;
+        self.vars = saved;
+        Some(result)
+    }
+
+    /// The value of a right-hand side without interpreting constructors:
+    /// variables, integer constants and `let`s.
+    fn pure_value(&mut self, e: &Expr) -> Abs {
+        match e {
+            Expr::Var(_, v) => self.vars.get(v).cloned().unwrap_or(Abs::Opaque),
+            Expr::ConstInt(_, k) => Abs::Int(*k),
+            Expr::Let { bindings, body, .. } => {
+                for (var, _, x) in bindings {
+                    let v = self.pure_value(x);
+                    self.vars.insert(*var, v);
+                }
+                self.pure_value(body)
+            }
+            _ => Abs::Opaque,
+        }
+    }
+
     // ---- finishing -------------------------------------------------------
 
     /// Compacts the surviving nodes reachable from the root.
-    fn finish(&mut self) -> Option<Pattern> {
+    pub(crate) fn finish(&mut self) -> Option<Pattern> {
         let root = self.find(self.pat.root);
         if !matches!(self.pat.nodes[root].kind, NodeKind::Inst { .. }) {
             self.unmodeled("root is not an instruction");
