@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use shoal_generators::TestCase;
+
 use crate::finding::{Finding, Written};
 
 /// What one test case came to.
@@ -30,8 +32,16 @@ pub enum CaseResult {
 pub trait Target {
     /// Generator name used in the summary (e.g. `instruction-first`).
     fn name(&self) -> &'static str;
+    /// The test case for `seed` (deterministic).
+    fn generate(&mut self, seed: u64) -> TestCase;
+    /// Runs and judges one test case (a generated one, a corpus file, or a
+    /// reduction candidate).
+    fn judge(&mut self, case: &TestCase) -> CaseResult;
     /// Generates the case for `seed`, runs and judges it.
-    fn run_one(&mut self, seed: u64) -> CaseResult;
+    fn run_one(&mut self, seed: u64) -> CaseResult {
+        let case = self.generate(seed);
+        self.judge(&case)
+    }
 }
 
 /// Campaign limits and outputs.
@@ -188,6 +198,12 @@ mod tests {
     impl Target for Counting {
         fn name(&self) -> &'static str {
             "counting"
+        }
+        fn generate(&mut self, seed: u64) -> TestCase {
+            shoal_generators::GeneratorKind::Clif.generate_from_seed(seed)
+        }
+        fn judge(&mut self, _case: &TestCase) -> CaseResult {
+            unreachable!("run_one is overridden")
         }
         fn run_one(&mut self, seed: u64) -> CaseResult {
             self.0 += 1;

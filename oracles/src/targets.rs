@@ -79,7 +79,7 @@ impl WasmTarget {
     }
 
     /// Judges one wasm case.
-    pub fn judge(&self, case: &WasmCase) -> CaseResult {
+    pub fn judge_wasm(&self, case: &WasmCase) -> CaseResult {
         let (report, hits) = collect(|| self.oracle.run(&case.module, &case.invocations));
         if let Ok(mut shared) = self.hits.lock() {
             shared.merge(&hits);
@@ -106,10 +106,16 @@ impl Target for WasmTarget {
         self.name
     }
 
-    fn run_one(&mut self, seed: u64) -> CaseResult {
-        match self.kind.generate_from_seed(seed) {
-            TestCase::Wasm(case) => self.judge(&case),
-            TestCase::Clif(_) => CaseResult::Invalid(format!("{} produced a CLIF case", self.name)),
+    fn generate(&mut self, seed: u64) -> TestCase {
+        self.kind.generate_from_seed(seed)
+    }
+
+    fn judge(&mut self, case: &TestCase) -> CaseResult {
+        match case {
+            TestCase::Wasm(case) => self.judge_wasm(case),
+            TestCase::Clif(_) => {
+                CaseResult::Invalid(format!("{} was given a CLIF case", self.name))
+            }
         }
     }
 }
@@ -167,10 +173,14 @@ impl Target for ClifTarget {
         "clif"
     }
 
-    fn run_one(&mut self, seed: u64) -> CaseResult {
-        match GeneratorKind::Clif.generate_from_seed(seed) {
+    fn generate(&mut self, seed: u64) -> TestCase {
+        GeneratorKind::Clif.generate_from_seed(seed)
+    }
+
+    fn judge(&mut self, case: &TestCase) -> CaseResult {
+        match case {
             TestCase::Clif(case) => self.judge_text(&case.to_text()),
-            TestCase::Wasm(_) => CaseResult::Invalid("clif generator produced wasm".into()),
+            TestCase::Wasm(_) => CaseResult::Invalid("the CLIF target was given wasm".into()),
         }
     }
 }
