@@ -131,6 +131,15 @@ struct Shared<'a> {
     in_flight: Mutex<HashMap<String, u64>>,
 }
 
+/// Makes sure findings can be written under `dir` (creating it), so that a
+/// campaign fails at once rather than when its first finding comes.
+pub fn check_findings_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let probe = dir.join(format!(".probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(&probe)
+}
+
 fn budget_left(config: &CampaignConfig, stop: &AtomicBool, start: Instant, case: u64) -> bool {
     !stop.load(Ordering::Relaxed)
         && config.time.is_none_or(|t| start.elapsed() < t)

@@ -324,7 +324,7 @@ fn clif_cell(v: &ClifVerdict) -> Cell {
     let (text, differs) = match v {
         ClifVerdict::Agree { compared: 0, .. } => ("inconclusive (skipped)".to_string(), false),
         ClifVerdict::Agree { reference, .. } => (reference.to_string(), false),
-        ClifVerdict::Inconclusive(why) => (format!("inconclusive: {why}"), false),
+        ClifVerdict::Inconclusive(why) => (why.clone(), false),
         ClifVerdict::Disagree(d) => (format!("{} ({})", d.observed, d.detail), true),
         ClifVerdict::CompileFailure(_, f) => (format!("compile failure: {f}"), true),
     };
@@ -356,12 +356,16 @@ pub fn executor_named(name: &str) -> Option<Executor> {
 
 /// A Cranelift filetest reproducing a CLIF disagreement of executor `odd`:
 /// `test interpret` + `test run`, the executor's `set` and `target` lines,
-/// and a `; run:` line per invocation expecting the reference's results.
-/// `None` when `odd` is not a known executor or the text does not parse.
+/// and a `; run:` line per invocation expecting the reference's results;
+/// for a compile failure, `test compile` alone. `None` when `odd` is not a
+/// known executor or the text does not parse.
 pub fn clif_filetest(text: &str, odd: &str, note: &str, fuel: u64) -> Option<String> {
     let executor = executor_named(odd)?;
     let (module, runs) = ClifModule::parse_with_runs(text).ok()?;
     let verdicts = judge_all(&module, &runs, &[executor], fuel).ok()?;
+    let compile_failure = verdicts
+        .iter()
+        .any(|v| matches!(v, ClifVerdict::CompileFailure(..)));
     let lines: Vec<RunLine> = runs
         .iter()
         .zip(&verdicts)
@@ -377,6 +381,7 @@ pub fn clif_filetest(text: &str, odd: &str, note: &str, fuel: u64) -> Option<Str
                 observed,
             })
         })
+        .filter(|_| !compile_failure)
         .collect();
     let (config, pulley) = match executor {
         Executor::Native(c) | Executor::MidEnd(c) => (c, false),
@@ -388,7 +393,10 @@ pub fn clif_filetest(text: &str, odd: &str, note: &str, fuel: u64) -> Option<Str
             true,
         ),
     };
-    let written = filetest::write(&module, &lines, &config, note);
+    let mut written = filetest::write(&module, &lines, &config, note);
+    if compile_failure {
+        written = written.replacen("test interpret\ntest run\n", "test compile\n", 1);
+    }
     Some(adjust_header(&written, pulley))
 }
 

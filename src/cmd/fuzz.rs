@@ -104,6 +104,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(super::repro::parse_fault)
         .transpose()?;
+    campaign::check_findings_dir(&args.findings)
+        .map_err(|e| anyhow::anyhow!("findings directory {}: {e}", args.findings.display()))?;
     let table =
         RuleTable::load().map_err(|e| anyhow::anyhow!("loading the ISLE rule table: {e}"))?;
     install_logger();

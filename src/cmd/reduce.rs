@@ -51,6 +51,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.time.is_finite() && args.time > 0.0,
         "--time must be a positive number of seconds"
     );
+    let out_dir = args
+        .output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    anyhow::ensure!(
+        out_dir.is_dir(),
+        "cannot write {}: {} is not a directory",
+        args.output.display(),
+        out_dir.display()
+    );
+    anyhow::ensure!(
+        !args.output.is_dir(),
+        "cannot write {}: it is a directory",
+        args.output.display()
+    );
     let fault = args.inject_fault.as_deref().map(parse_fault).transpose()?;
     let (case, target_name) = load_case(&args.file, args.target)?;
     let mut target = make_target(target_name, fault, new_hits());

@@ -192,9 +192,14 @@ pub fn parse_fault(spec: &str) -> anyhow::Result<JitConfig> {
         .with_context(|| format!("bad --inject-fault {spec:?}"))?;
     let op = shoal_runtime::jit::optable::by_name(fault.wasm)
         .with_context(|| format!("bad --inject-fault {spec:?}: unknown operator"))?;
-    if op.clif.format() != fault.emit.format() {
+    let types_fit = fault
+        .emit
+        .constraints()
+        .ctrl_typeset()
+        .is_none_or(|set| set.contains(op.ty));
+    if op.clif.format() != fault.emit.format() || !types_fit {
         bail!(
-            "bad --inject-fault {spec:?}: {} cannot stand in for {} (different operand shape)",
+            "bad --inject-fault {spec:?}: {} cannot stand in for {} (operand shape or type differs)",
             fault.emit,
             op.clif
         );
