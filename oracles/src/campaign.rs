@@ -367,4 +367,115 @@ mod tests {
         });
         assert_eq!(stats.execs.load(Ordering::Relaxed), 0);
     }
+
+    /// Judges every case containing `iconst` a finding (of one class), or
+    /// panics when judging, for exercising the finding path.
+    struct Planted {
+        panic_in_judge: bool,
+    }
+
+    impl Target for Planted {
+        fn name(&self) -> &'static str {
+            "planted"
+        }
+        fn generate(&mut self, seed: u64) -> TestCase {
+            shoal_generators::GeneratorKind::Clif.generate_from_seed(seed)
+        }
+        fn judge(&mut self, case: &TestCase) -> CaseResult {
+            assert!(!self.panic_in_judge, "planted judge panic");
+            let text = String::from_utf8(case.to_bytes()).unwrap();
+            if !text.contains("iconst") {
+                return CaseResult::Agree;
+            }
+            CaseResult::Finding(Box::new(Finding {
+                signature: finding::signature("planted", &["odd".into()], &[]),
+                title: "planted finding".into(),
+                case: case.to_bytes(),
+                extension: "clif",
+                text: Some(text),
+                reference: "ref".into(),
+                odd: vec!["odd".into()],
+                difference: "values differ".into(),
+                outcomes: Vec::new(),
+                rules: Vec::new(),
+            }))
+        }
+        fn run_one(&mut self, seed: u64) -> CaseResult {
+            let case = self.generate(seed);
+            let saved = std::mem::replace(&mut self.panic_in_judge, false);
+            let result = self.judge(&case);
+            self.panic_in_judge = saved;
+            result
+        }
+    }
+
+    fn planted_campaign(name: &str, panic_in_judge: bool) -> (PathBuf, Arc<Stats>) {
+        let dir =
+            std::env::temp_dir().join(format!("shoal-campaign-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = CampaignConfig {
+            jobs: 1,
+            time: None,
+            execs: Some(3),
+            seed: 7,
+            findings_dir: dir.clone(),
+            reduce: Some(Budget {
+                time: Duration::from_secs(20),
+                ..Budget::default()
+            }),
+            repro_flags: String::new(),
+        };
+        let stats = Arc::new(Stats::default());
+        run(&config, &AtomicBool::new(false), &stats, |_| {
+            vec![Box::new(Planted { panic_in_judge }) as Box<dyn Target>]
+        });
+        (dir, stats)
+    }
+
+    fn finding_dirs(root: &std::path::Path) -> Vec<PathBuf> {
+        std::fs::read_dir(root)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+            .collect()
+    }
+
+    #[test]
+    fn new_findings_are_reduced_and_duplicates_counted() {
+        let (root, stats) = planted_campaign("reduce", false);
+        assert_eq!(stats.findings.load(Ordering::Relaxed), 1);
+        assert_eq!(stats.duplicates.load(Ordering::Relaxed), 2);
+        let dirs = finding_dirs(&root);
+        assert_eq!(dirs.len(), 1);
+        let dir = &dirs[0];
+        let case = std::fs::read_to_string(dir.join("case.clif")).unwrap();
+        let original = std::fs::read_to_string(dir.join("original.clif")).unwrap();
+        assert!(case.len() < original.len() / 4, "{case}");
+        assert!(case.contains("iconst"));
+        assert_eq!(std::fs::read_to_string(dir.join("count")).unwrap(), "3\n");
+        let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+        assert!(report.contains("reduced from"), "{report}");
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_panicking_reduction_still_writes_the_finding() {
+        let (root, stats) = planted_campaign("panic", true);
+        assert_eq!(stats.findings.load(Ordering::Relaxed), 1);
+        let dirs = finding_dirs(&root);
+        assert_eq!(dirs.len(), 1);
+        assert!(dirs[0].join("case.clif").exists());
+        assert!(!dirs[0].join("original.clif").exists());
+        let report = std::fs::read_to_string(dirs[0].join("report.md")).unwrap();
+        assert!(report.contains("the reducer panicked"), "{report}");
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn an_unwritable_findings_directory_is_reported_up_front() {
+        let file = std::env::temp_dir().join(format!("shoal-campaign-file-{}", std::process::id()));
+        std::fs::write(&file, b"x").unwrap();
+        assert!(check_findings_dir(&file.join("sub")).is_err());
+        std::fs::remove_file(file).unwrap();
+    }
 }
