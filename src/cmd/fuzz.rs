@@ -109,6 +109,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let table =
         RuleTable::load().map_err(|e| anyhow::anyhow!("loading the ISLE rule table: {e}"))?;
     install_logger();
+    super::repro::quiet_cranelift_panics();
     unsafe { libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t) };
 
     let stats = Arc::new(Stats::default());

@@ -14,7 +14,10 @@ use std::time::Duration;
 use anyhow::Context;
 use shoal_oracles::reduce::{Budget, ReduceError, reduce_case};
 
-use super::repro::{TargetName, load_case, make_target, new_hits, parse_fault, write_atomically};
+use super::repro::{
+    TargetName, load_case, make_target, new_hits, parse_fault, quiet_cranelift_panics,
+    write_atomically,
+};
 
 /// Flags of `shoal reduce`.
 #[derive(clap::Args)]
@@ -69,6 +72,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     let fault = args.inject_fault.as_deref().map(parse_fault).transpose()?;
     let (case, target_name) = load_case(&args.file, args.target)?;
+    quiet_cranelift_panics();
     let mut target = make_target(target_name, fault, new_hits());
     let budget = Budget {
         time: Duration::from_secs_f64(args.time),

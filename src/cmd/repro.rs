@@ -91,6 +91,7 @@ pub struct Args {
 
 /// Replays the case; see the module docs for the exit status.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    quiet_cranelift_panics();
     let fault = args.inject_fault.as_deref().map(parse_fault).transpose()?;
     let (case, target_name) = load_case(&args.file, args.target)?;
     if let Some(path) = &args.save {
@@ -175,6 +176,23 @@ pub fn load_case(
             Ok((case, t))
         }
     }
+}
+
+/// Silences the panic messages of Cranelift itself: shoal catches those
+/// panics and reports them as compile failures, so printing each one (a
+/// reducer may meet hundreds) only buries the output. Other panics still
+/// print as usual.
+pub fn quiet_cranelift_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_cranelift = info.location().is_some_and(|l| {
+            let file = l.file();
+            file.contains("cranelift-") || file.contains("/out/isle_") || file.contains("regalloc2")
+        });
+        if !in_cranelift {
+            default(info);
+        }
+    }));
 }
 
 /// A fresh, unshared rule-hit counter.

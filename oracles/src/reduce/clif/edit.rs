@@ -51,6 +51,32 @@ pub fn is_constant(op: Opcode) -> bool {
     )
 }
 
+/// Instructions that compute a constant: constants, and pure instructions
+/// all of whose operands are such (e.g. the `uextend.i128` of an `iconst`
+/// that stands for an `i128` zero). Removing one gains nothing.
+pub fn constant_like(func: &Function) -> HashSet<Inst> {
+    let mut set = HashSet::new();
+    let mut values = HashSet::new();
+    loop {
+        let before = set.len();
+        for inst in insts(func) {
+            if set.contains(&inst) {
+                continue;
+            }
+            let op = func.dfg.insts[inst].opcode();
+            let args = func.dfg.inst_args(inst);
+            let folded = is_pure(op) && !args.is_empty() && args.iter().all(|a| values.contains(a));
+            if is_constant(op) || folded {
+                set.insert(inst);
+                values.extend(func.dfg.inst_results(inst).iter().copied());
+            }
+        }
+        if set.len() == before {
+            return set;
+        }
+    }
+}
+
 /// Whether `op` yields an address or a code pointer, which the executors
 /// require to come from where the generator put it.
 fn is_address_source(op: Opcode) -> bool {

@@ -438,11 +438,12 @@ fn killable(case: &ClifCase) -> Vec<Site> {
     let mut out = Vec::new();
     for (f, cf) in case.functions.iter().enumerate() {
         let func = &cf.function;
+        let constant = edit::constant_like(func);
         for inst in edit::insts(func) {
             let op = func.dfg.insts[inst].opcode();
             let results = func.dfg.inst_results(inst);
             if op.is_terminator()
-                || edit::is_constant(op)
+                || constant.contains(&inst)
                 || results.iter().any(|r| taint[f].contains(r))
             {
                 continue;
