@@ -495,3 +495,67 @@ fn wasm_extras(finding: &crate::finding::Finding, extras: &mut crate::finding::E
         extras.table = Some(table.to_markdown());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cranelift_codegen::data_value::DataValue;
+    use shoal_generators::ClifCase;
+    use shoal_generators::testcase::Expectation;
+
+    const CASE: &str = "function %f(i32, i32) -> i32 {
+block0(v0: i32, v1: i32):
+    v2 = iadd v0, v1
+    return v2
+}
+; print: %f(2, 3)
+";
+
+    #[test]
+    fn filetests_carry_settings_target_and_reference_results() {
+        let ft = clif_filetest(CASE, "native (opt=speed isa=baseline)", "a note", 10_000).unwrap();
+        assert!(
+            ft.starts_with("; a note\ntest interpret\ntest run\n"),
+            "{ft}"
+        );
+        assert!(ft.contains("set opt_level=speed\n"), "{ft}");
+        assert!(ft.contains("set preserve_frame_pointers=true\n"), "{ft}");
+        assert!(ft.contains("\ntarget "), "{ft}");
+        let case = ClifCase::from_text(&ft).unwrap();
+        let run = &case.functions[0].runs[0];
+        assert_eq!(
+            run.expect,
+            Some(Expectation::Equals(vec![DataValue::I32(5)])),
+            "{ft}"
+        );
+        let pulley = clif_filetest(CASE, "pulley64 (opt=none)", "", 10_000).unwrap();
+        assert!(pulley.contains("target pulley64\n"), "{pulley}");
+        assert!(clif_filetest(CASE, "no such executor", "", 10_000).is_none());
+    }
+
+    #[test]
+    fn tables_mark_no_difference_when_executions_agree() {
+        let executors = Executor::default_set();
+        let table = clif_table(CASE, &executors, 10_000).unwrap();
+        assert_eq!(table.rows.len(), executors.len() + 1);
+        assert_eq!(table.invocations, ["%f(2, 3)"]);
+        assert!(!table.any_difference(), "{}", table.to_text());
+        assert!(table.rows.iter().all(|r| r.cells[0].text == "returned [5]"));
+        assert!(
+            table
+                .to_markdown()
+                .contains("| `%f(2, 3)` | `cranelift-interpreter` | returned [5] |")
+        );
+    }
+
+    #[test]
+    fn engines_are_rebuilt_from_their_names() {
+        assert_eq!(engine_named("interp").unwrap().name(), "interp");
+        let jit = JitConfig::default().to_string();
+        assert_eq!(engine_named(&jit).unwrap().name(), jit);
+        assert!(engine_named("wasmtime").is_none());
+        for e in known_executors() {
+            assert_eq!(executor_named(&e.to_string()), Some(e));
+        }
+    }
+}
