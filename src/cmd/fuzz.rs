@@ -52,7 +52,7 @@ pub struct Args {
     #[arg(long)]
     json: bool,
     /// Seconds to spend reducing each new finding before writing it (0:
-    /// write findings unreduced).
+    /// write findings unreduced). A reduction may outlast --time by this.
     #[arg(long, default_value_t = 10.0)]
     reduce_time: f64,
     /// Test only: add a JIT that miscompiles a wasm operator
