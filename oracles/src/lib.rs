@@ -12,6 +12,7 @@ pub mod campaign;
 pub mod compare;
 pub mod execute;
 pub mod finding;
+pub mod fuzzing;
 pub mod targets;
 pub mod verdict;
 pub mod wasm;
