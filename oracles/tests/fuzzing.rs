@@ -397,3 +397,34 @@ fn clif_dict_is_current() {
         path.display()
     );
 }
+
+/// The real Cranelift 0.135.8 bugs in `corpus/regressions/` (mid-end
+/// panics on 64-bit vector comparisons) are findings of `clif_opt`: its
+/// compile-only checks run the mid-end for the case's target.
+#[test]
+fn clif_opt_finds_the_midend_regressions() {
+    let dir = repo_root().join("corpus/regressions");
+    for name in ["midend-cmp-true-vec64.clif", "midend-iconst-u-vec64.clif"] {
+        let data = std::fs::read(dir.join(name)).unwrap();
+        match FuzzTarget::ClifOpt.run(&data) {
+            Run::Judged(CaseResult::Finding(f)) => {
+                assert!(
+                    f.difference.contains("no rule matched"),
+                    "{name}: {}",
+                    f.difference
+                );
+                let repro = f.text.as_deref().unwrap_or_default();
+                assert!(
+                    repro.contains("test compile") && repro.contains("target aarch64"),
+                    "{repro}"
+                );
+            }
+            other => panic!("{name}: expected a finding, got {other:?}"),
+        }
+        // At opt_level=none the same functions compile: no finding.
+        assert!(matches!(
+            FuzzTarget::ClifLower.run(&data),
+            Run::Judged(CaseResult::Agree | CaseResult::Inconclusive(_))
+        ));
+    }
+}

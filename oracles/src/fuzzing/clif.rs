@@ -13,7 +13,9 @@
 //!   or implementation limit is not (see [`is_cross_isa_finding`]).
 //! * `clif_opt` ([`ClifJudge::opt`]): the unoptimised reference interpreter
 //!   against the mid-end at `opt_level=speed` followed by the interpreter,
-//!   and native code at `speed` (baseline and all host features).
+//!   and native code at `speed` with all host features, then the same
+//!   compile-only checks at `opt_level=speed` (mid-end and lowering for
+//!   each header target, so compile-only cases are compiled too).
 //!
 //! The header's `target` lines also choose the executions
 //! ([`ClifJudge::executors_for`]): a case runs natively only if it names
@@ -84,6 +86,9 @@ impl ClifJudge {
                 Executor::Native(ClifConfig {
                     opt_level: OptLevel::None,
                     features,
+                    // The baseline compile doubles as the compile-only
+                    // check of a plain `target x86_64` line.
+                    regalloc_checker: features == HostFeatures::Baseline,
                     ..ClifConfig::default()
                 })
             })
@@ -94,14 +99,11 @@ impl ClifJudge {
 
     /// The `clif_opt` judge (see the module documentation).
     pub fn opt() -> ClifJudge {
-        let mut executors = vec![Executor::MidEnd(ClifConfig::default())];
-        for features in [HostFeatures::Native, HostFeatures::Baseline] {
-            executors.push(Executor::Native(ClifConfig {
-                features,
-                ..ClifConfig::default()
-            }));
-        }
-        ClifJudge::new("clif_opt", executors, None)
+        let executors = vec![
+            Executor::MidEnd(ClifConfig::default()),
+            Executor::Native(ClifConfig::default()),
+        ];
+        ClifJudge::new("clif_opt", executors, Some(OptLevel::Speed))
     }
 
     /// A judge comparing `executors` against the reference interpreter,
@@ -171,13 +173,17 @@ impl ClifJudge {
             Ok(executed) => executed,
             Err(result) => return result,
         };
+        let checked = match &executed {
+            Executed::Verdicts(_, checked) => checked.clone(),
+            Executed::Skipped(_) => BTreeSet::new(),
+        };
         if let Some(opt) = self.cross_opt
-            && let Some(f) = self.cross_check(case, &funcs, opt)
+            && let Some(f) = self.cross_check(case, &funcs, opt, &checked)
         {
             return CaseResult::Finding(Box::new(f));
         }
         let verdicts = match executed {
-            Executed::Verdicts(v) => v,
+            Executed::Verdicts(v, _) => v,
             Executed::Skipped(why) => return CaseResult::Inconclusive(format!("not run: {why}")),
         };
         let inconclusive = verdicts.iter().find_map(|v| match v {
@@ -217,19 +223,42 @@ impl ClifJudge {
         let executors = self.executors_for(case);
         let verdicts = judge_all(&module, &runs, &executors, CLIF_FUEL)
             .map_err(|e| CaseResult::Invalid(e.to_string()))?;
-        match verdicts.iter().find(|v| v.is_finding()) {
-            Some(v) => Err(CaseResult::Finding(Box::new(
-                self.verdict_finding(case, &module, v),
-            ))),
-            None => Ok(Executed::Verdicts(verdicts)),
+        if let Some(v) = verdicts.iter().find(|v| v.is_finding()) {
+            let finding = self.verdict_finding(case, &module, v);
+            return Err(CaseResult::Finding(Box::new(finding)));
         }
+        // Functions the checked baseline executor compiled for the host.
+        let baseline_checked = executors.iter().any(|e| {
+            matches!(e, Executor::Native(c)
+                if c.features == HostFeatures::Baseline && c.regalloc_checker)
+        });
+        let mut checked = BTreeSet::new();
+        if baseline_checked {
+            for inv in &runs {
+                if let Some(i) = module.index_of(&inv.func) {
+                    checked.extend(module.reachable(i));
+                }
+            }
+        }
+        Ok(Executed::Verdicts(verdicts, checked))
     }
 
     /// Compiles every function for the header's targets; the first
-    /// failure that is a finding is returned.
-    fn cross_check(&self, case: &ClifCase, funcs: &[Function], opt: OptLevel) -> Option<Finding> {
-        for target in self.header_targets(case, opt) {
-            for func in funcs {
+    /// failure that is a finding is returned. Functions in `checked` were
+    /// already compiled, with the regalloc checker, for a plain host line.
+    fn cross_check(
+        &self,
+        case: &ClifCase,
+        funcs: &[Function],
+        opt: OptLevel,
+        checked: &BTreeSet<usize>,
+    ) -> Option<Finding> {
+        let host = Executor::Native(ClifConfig::default()).target_name();
+        for (target, plain) in self.header_targets(case, opt) {
+            for (i, func) in funcs.iter().enumerate() {
+                if plain && target.name == host && checked.contains(&i) {
+                    continue;
+                }
                 if let Err(failure) = compile_for(&*target.isa, func)
                     && is_cross_isa_finding(target.name, &failure)
                 {
@@ -240,8 +269,9 @@ impl ClifJudge {
         None
     }
 
-    /// The ISAs of the header's `target` lines that Cranelift accepts.
-    fn header_targets(&self, case: &ClifCase, opt: OptLevel) -> Vec<CrossIsa> {
+    /// The ISAs of the header's `target` lines that Cranelift accepts,
+    /// each with whether the line names no ISA flags.
+    fn header_targets(&self, case: &ClifCase, opt: OptLevel) -> Vec<(CrossIsa, bool)> {
         let mut cache = self.header_isas.borrow_mut();
         let mut out = Vec::new();
         for line in case.header.iter().filter_map(|l| l.strip_prefix("target ")) {
@@ -255,7 +285,8 @@ impl ClifJudge {
                     isa
                 }
             };
-            out.extend(isa);
+            let plain = line.split_whitespace().count() == 1;
+            out.extend(isa.map(|isa| (isa, plain)));
         }
         out
     }
@@ -362,8 +393,10 @@ impl Target for ClifJudge {
 
 /// What the differential part of judging came to.
 enum Executed {
-    /// One verdict per invocation (none is a finding).
-    Verdicts(Vec<Verdict>),
+    /// One verdict per invocation (none is a finding), and the indices of
+    /// the functions compiled for the host with baseline features and the
+    /// regalloc checker.
+    Verdicts(Vec<Verdict>, BTreeSet<usize>),
     /// The case was not run, for this reason.
     Skipped(String),
 }
