@@ -428,3 +428,43 @@ fn clif_opt_finds_the_midend_regressions() {
         ));
     }
 }
+
+/// A function that verifies without an ISA but not for the target (a
+/// 32-bit stack address on a 64-bit target, as a byte-level mutation of
+/// `stack_addr.i64` makes) is not run or compiled there: Cranelift's own
+/// verifier error would be a false alarm. Found by the first long
+/// `clif_opt` run.
+#[test]
+fn inputs_invalid_for_the_target_are_not_findings() {
+    let text = "test interpret\ntest run\ntarget x86_64\ntarget pulley64\n\n\
+                function %f() -> i64 fast {\n    ss0 = explicit_slot 8\n\nblock0:\n    \
+                v0 = stack_addr.i32 ss0\n    v1 = load.i64 v0\n    return v1\n}\n; print: %f()\n";
+    for target in [FuzzTarget::ClifLower, FuzzTarget::ClifOpt] {
+        match target.run(text.as_bytes()) {
+            Run::Judged(CaseResult::Inconclusive(why)) => assert!(why.contains("not run"), "{why}"),
+            other => panic!("{target}: {other:?}"),
+        }
+    }
+}
+
+/// Generated cases are valid for the host and Pulley ISAs, so the ISA
+/// check never drops an execution for them.
+#[test]
+fn generated_cases_keep_their_executors() {
+    for (target, judge) in [
+        (FuzzTarget::ClifLower, ClifJudge::lower()),
+        (FuzzTarget::ClifOpt, ClifJudge::opt()),
+    ] {
+        for seed in 0..40u64 {
+            let TestCase::Clif(case) = target.case(&seed_bytes(seed, 2048)) else {
+                panic!("{target} generated wasm")
+            };
+            let funcs: Vec<_> = case.functions.iter().map(|f| f.function.clone()).collect();
+            assert_eq!(
+                judge.verified_executors(&case, &funcs),
+                judge.executors_for(&case),
+                "{target} seed {seed}"
+            );
+        }
+    }
+}

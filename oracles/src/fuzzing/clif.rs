@@ -45,6 +45,7 @@ use shoal_generators::{ClifCase, TestCase};
 use shoal_runtime::clif::compile::{self, CompileFailure, FailureKind};
 use shoal_runtime::clif::config::{isa_for, shared_flags};
 use shoal_runtime::clif::differential::{Executor, Verdict, judge_all};
+use shoal_runtime::clif::pulley::pulley64_isa;
 use shoal_runtime::clif::{
     ClifConfig, ClifModule, HostFeatures, Invocation, OptLevel, cross_isa, filetest,
 };
@@ -74,6 +75,10 @@ pub struct ClifJudge {
     cross_opt: Option<OptLevel>,
     /// The host's enabled boolean ISA flags (`has_sse41`, ...).
     host_flags: BTreeSet<String>,
+    /// The host and Pulley ISAs, to verify inputs against before running
+    /// them there (pointer widths are checked only with an ISA).
+    host_isa: Option<OwnedTargetIsa>,
+    pulley_isa: Option<OwnedTargetIsa>,
     header_isas: RefCell<HashMap<String, Option<CrossIsa>>>,
 }
 
@@ -118,6 +123,13 @@ impl ClifJudge {
             executors,
             cross_opt,
             host_flags: ClifConfig::default().target_flags().into_iter().collect(),
+            host_isa: ClifConfig {
+                features: HostFeatures::Baseline,
+                ..ClifConfig::default()
+            }
+            .host_isa()
+            .ok(),
+            pulley_isa: pulley64_isa(OptLevel::None).ok(),
             header_isas: RefCell::new(HashMap::new()),
         }
     }
@@ -125,6 +137,24 @@ impl ClifJudge {
     /// The executors compared with the reference interpreter.
     pub fn executors(&self) -> &[Executor] {
         &self.executors
+    }
+
+    /// [`ClifJudge::executors_for`], without the executors whose ISA's
+    /// verifier rejects `funcs` (a 32-bit address on a 64-bit target, say):
+    /// Cranelift would report that as a verifier error of its own.
+    pub fn verified_executors(&self, case: &ClifCase, funcs: &[Function]) -> Vec<Executor> {
+        let valid = |isa: &Option<OwnedTargetIsa>| {
+            isa.as_ref()
+                .is_some_and(|isa| funcs.iter().all(|f| valid_for(&**isa, f)))
+        };
+        let (host_ok, pulley_ok) = (valid(&self.host_isa), valid(&self.pulley_isa));
+        self.executors_for(case)
+            .into_iter()
+            .filter(|e| match e {
+                Executor::Native(_) | Executor::MidEnd(_) => host_ok,
+                Executor::Pulley(_) => pulley_ok,
+            })
+            .collect()
     }
 
     /// The executors that may run `case`, by its header's `target` lines
@@ -220,7 +250,11 @@ impl ClifJudge {
                 args: r.args.clone(),
             })
             .collect();
-        let executors = self.executors_for(case);
+        let executors = self.verified_executors(case, module.functions());
+        if executors.is_empty() && !self.executors_for(case).is_empty() {
+            let why = "the functions are not valid for the host or Pulley ISA";
+            return Ok(Executed::Skipped(why.to_string()));
+        }
         let verdicts = judge_all(&module, &runs, &executors, CLIF_FUEL)
             .map_err(|e| CaseResult::Invalid(e.to_string()))?;
         if let Some(v) = verdicts.iter().find(|v| v.is_finding()) {
@@ -446,13 +480,24 @@ fn family(triple: &str) -> Option<&'static str> {
     FAMILIES.into_iter().find(|f| triple.starts_with(f))
 }
 
+/// Whether `func` passes the verifier with `isa` (which also checks
+/// pointer widths).
+fn valid_for(isa: &dyn TargetIsa, func: &Function) -> bool {
+    cranelift_codegen::verify_function(func, isa).is_ok()
+}
+
 /// Compiles one function for `isa`, with platform calling conventions
-/// replaced by the target's default (as the cross-ISA checks do).
+/// replaced by the target's default (as the cross-ISA checks do). A
+/// function the verifier rejects for this ISA before compilation is not
+/// compiled: only what Cranelift does to valid input can be a finding.
 fn compile_for(isa: &dyn TargetIsa, func: &Function) -> Result<(), CompileFailure> {
     let mut func = func.clone();
     let cc = func.signature.call_conv;
     if !matches!(cc, CallConv::Fast | CallConv::Tail) {
         func.signature.call_conv = isa.default_call_conv();
+    }
+    if !valid_for(isa, &func) {
+        return Ok(());
     }
     compile::compile_code(isa, &func, true).map(|_| ())
 }
