@@ -468,3 +468,35 @@ fn generated_cases_keep_their_executors() {
         }
     }
 }
+
+/// Native recursion deeper than the thread's stack, within the
+/// interpreter's fuel, is inconclusive (the host stack is a resource, like
+/// fuel), not a disagreement.
+#[test]
+fn native_stack_overflow_is_inconclusive() {
+    let text = "test interpret\ntest run\ntarget x86_64\n\n\
+                function %f(i64) -> i64 fast {\n    sig0 = (i64) -> i64 fast\n    \
+                fn0 = colocated %f sig0\n    ss0 = explicit_slot 2048\n\nblock0(v0: i64):\n    \
+                brif v0, block1, block2\n\nblock1:\n    v1 = iconst.i64 1\n    v2 = isub v0, v1\n    \
+                v3 = call fn0(v2)\n    return v3\n\nblock2:\n    return v0\n}\n; run: %f(3000) == 0\n";
+    let case = TestCase::from_bytes(text.as_bytes()).expect("case");
+    let mut judge = ClifJudge::new(
+        "clif_lower",
+        vec![Executor::Native(ClifConfig {
+            opt_level: OptLevel::None,
+            ..ClifConfig::default()
+        })],
+        None,
+    );
+    // 3000 frames of over 2 KiB overflow a 2 MiB test-thread stack natively.
+    let result = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || judge.judge(&case))
+        .unwrap()
+        .join()
+        .unwrap();
+    match result {
+        CaseResult::Inconclusive(why) => assert!(why.contains("ran out of stack"), "{why}"),
+        other => panic!("expected inconclusive, got {other:?}"),
+    }
+}

@@ -17,7 +17,11 @@
 //!   rejected;
 //! * its address operand is the result of a `stack_addr`, and the accessed
 //!   bytes (`stack_addr` offset + the instruction's offset + access size)
-//!   lie inside the slot;
+//!   lie inside the slot; an access flagged `aligned`, and every atomic
+//!   one, is naturally aligned given the slot's alignment;
+//! * the function's stack slots total at most [`MAX_SLOT_BYTES`] (a frame
+//!   larger than the guard page could step over it when native recursion
+//!   runs out of stack, instead of faulting in it);
 //! * a value produced by an address instruction (`stack_addr`, `func_addr`,
 //!   `symbol_value`, `tls_value`, ...) is used only as such an address
 //!   operand, or — for `func_addr` — as the callee of `call_indirect` /
@@ -29,6 +33,9 @@ use cranelift_codegen::ir::{Function, Inst, InstructionData, Opcode, Value, Valu
 use shoal_generators::clif::table;
 use shoal_runtime::clif::ClifModule;
 
+/// Most bytes of explicit stack slots per function.
+pub const MAX_SLOT_BYTES: u32 = 4096;
+
 /// Checks every function of `module` (see the module documentation);
 /// `Err` names the first violation.
 pub fn check(module: &ClifModule) -> Result<(), String> {
@@ -39,6 +46,16 @@ pub fn check(module: &ClifModule) -> Result<(), String> {
 }
 
 fn check_function(func: &Function) -> Result<(), String> {
+    let slot_bytes: u64 = func
+        .sized_stack_slots
+        .values()
+        .map(|s| u64::from(s.size))
+        .sum();
+    if slot_bytes > u64::from(MAX_SLOT_BYTES) {
+        return Err(format!(
+            "{slot_bytes} bytes of stack slots (at most {MAX_SLOT_BYTES})"
+        ));
+    }
     for block in func.layout.blocks() {
         for inst in func.layout.block_insts(block) {
             check_inst(func, inst)?;
@@ -99,7 +116,8 @@ fn check_access(func: &Function, inst: Inst, op: Opcode) -> Result<(), String> {
     else {
         return Err(format!("`{op}` addresses memory that is not a stack slot"));
     };
-    let slot_size = i64::from(func.sized_stack_slots[stack_slot].size);
+    let slot = &func.sized_stack_slots[stack_slot];
+    let slot_size = i64::from(slot.size);
     let inst_offset = func.dfg.insts[inst]
         .load_store_offset()
         .map_or(0, i64::from);
@@ -108,6 +126,26 @@ fn check_access(func: &Function, inst: Inst, op: Opcode) -> Result<(), String> {
     if start < 0 || end > slot_size {
         return Err(format!(
             "`{op}` accesses bytes {start}..{end} of a {slot_size}-byte stack slot"
+        ));
+    }
+    let atomic = matches!(
+        op,
+        Opcode::AtomicLoad | Opcode::AtomicStore | Opcode::AtomicRmw | Opcode::AtomicCas
+    );
+    let flagged = func.dfg.insts[inst]
+        .memflags()
+        .is_some_and(|f| func.dfg.mem_flags[f].aligned());
+    // The address is the slot's base (aligned to 2^align_shift) + start.
+    let slot_align = 1i64 << slot.align_shift.min(16);
+    let alignment = if start == 0 {
+        slot_align
+    } else {
+        slot_align.min(1i64 << start.trailing_zeros())
+    };
+    let size = end - start;
+    if (atomic || flagged) && size > 0 && alignment < size {
+        return Err(format!(
+            "`{op}` of {size} bytes at byte {start} of a slot aligned to {slot_align} is not aligned"
         ));
     }
     Ok(())
@@ -171,9 +209,17 @@ mod tests {
 
     fn verdict(body: &str) -> Result<(), String> {
         let text = format!(
-            "function %f(i64) -> i64 fast {{\n    ss0 = explicit_slot 16\n\nblock0(v0: i64):\n{body}\n}}\n"
+            "function %f(i64) -> i64 fast {{\n    ss0 = explicit_slot 16, align = 8\n\nblock0(v0: i64):\n{body}\n}}\n"
         );
         check(&ClifModule::parse(&text).expect("valid CLIF"))
+    }
+
+    #[test]
+    fn huge_frames_are_refused() {
+        let text =
+            "function %f() fast {\n    ss0 = explicit_slot 100000\n\nblock0:\n    return\n}\n";
+        let module = ClifModule::parse(text).unwrap();
+        assert!(check(&module).unwrap_err().contains("100000 bytes"));
     }
 
     #[test]
@@ -204,5 +250,10 @@ mod tests {
         );
         let host = "    v1 = get_stack_pointer.i64\n    return v1";
         assert!(verdict(host).unwrap_err().contains("host state"));
+        let misaligned =
+            "    v1 = stack_addr.i64 ss0\n    v2 = load.i64 aligned v1+4\n    return v2";
+        assert!(verdict(misaligned).unwrap_err().contains("not aligned"));
+        let unflagged = "    v1 = stack_addr.i64 ss0\n    v2 = load.i64 v1+4\n    return v2";
+        assert_eq!(verdict(unflagged), Ok(()));
     }
 }

@@ -15,10 +15,16 @@
 //! aborting one under libFuzzer, the default one elsewhere — otherwise. So
 //! a fuzz target judges exactly like the rest of shoal, and only the
 //! deliberate panic that reports a finding reaches libFuzzer.
+//!
+//! Helper threads that shoal's runtime spawns for part of a computation
+//! are named `shoal-…` (the CLIF interpreter's big-stack thread for
+//! possibly-recursive code) and catch their own panics; while any thread
+//! is inside [`guarded`], panics on such threads are silenced too.
 
 use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 thread_local! {
     /// Whether this thread is inside [`guarded`].
@@ -30,13 +36,25 @@ thread_local! {
 
 static INSTALL: Once = Once::new();
 
+/// How many threads are inside [`guarded`] right now.
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether a panic on the current thread is one shoal catches on purpose.
+fn silenced() -> bool {
+    GUARDED.with(Cell::get)
+        || (ACTIVE.load(Ordering::SeqCst) > 0
+            && std::thread::current()
+                .name()
+                .is_some_and(|n| n.starts_with("shoal-")))
+}
+
 /// Installs the filtering panic hook (once per process), chaining to the
 /// hook that was installed before it.
 pub fn install_hook() {
     INSTALL.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
-            if GUARDED.with(Cell::get) {
+            if silenced() {
                 let place = info
                     .location()
                     .map(|l| format!("{}:{}", l.file(), l.line()))
@@ -62,7 +80,9 @@ pub struct Escaped {
 pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, Escaped> {
     install_hook();
     let was = GUARDED.with(|g| g.replace(true));
+    ACTIVE.fetch_add(1, Ordering::SeqCst);
     let result = panic::catch_unwind(AssertUnwindSafe(f));
+    ACTIVE.fetch_sub(1, Ordering::SeqCst);
     GUARDED.with(|g| g.set(was));
     result.map_err(|payload| Escaped {
         message: crate::execute::panic_message(&payload),
@@ -82,5 +102,23 @@ mod tests {
         assert_eq!(escaped.message, "outer 7");
         assert!(escaped.location.contains("quiet.rs"), "{escaped:?}");
         assert!(!GUARDED.with(Cell::get));
+    }
+
+    #[test]
+    fn helper_threads_of_a_guarded_computation_are_silenced() {
+        let caught = guarded(|| {
+            std::thread::scope(|s| {
+                std::thread::Builder::new()
+                    .name("shoal-test-helper".into())
+                    .spawn_scoped(s, || {
+                        assert!(silenced());
+                        panic::catch_unwind(|| panic!("helper")).is_err()
+                    })
+                    .unwrap()
+                    .join()
+                    .unwrap()
+            })
+        });
+        assert_eq!(caught, Ok(true));
     }
 }
