@@ -30,9 +30,16 @@ enum Command {
     Coverage(cmd::coverage::Args),
     /// Turn Cranelift's ISLE rules into verified seeds (corpus/).
     Harvest(cmd::harvest::Args),
+    /// Replay a test case or libFuzzer input on every execution.
+    Repro(cmd::repro::Args),
+    /// Minimize a test case while it shows the same finding.
+    Reduce(cmd::reduce::Args),
 }
 
 fn main() -> ExitCode {
+    // Die quietly when stdout is a closed pipe (`shoal repro x | head`), as
+    // Unix tools do, instead of panicking in `println!`.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let cli = Cli::parse();
     let result: anyhow::Result<ExitCode> = match cli.command {
         Command::Bench(a) => cmd::bench::run(a),
@@ -41,6 +48,8 @@ fn main() -> ExitCode {
         Command::Spectest(a) => cmd::spectest::run(a),
         Command::Coverage(a) => cmd::coverage::run(a),
         Command::Harvest(a) => cmd::harvest::run(a),
+        Command::Repro(a) => cmd::repro::run(a),
+        Command::Reduce(a) => cmd::reduce::run(a),
     };
     match result {
         Ok(code) => code,

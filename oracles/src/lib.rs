@@ -5,13 +5,17 @@
 //! * [`execute`]: one case on one engine → an [`execute::Execution`];
 //! * [`compare`]: exact, NaN-payload-tolerant comparison;
 //! * [`verdict`]: agree / discrepancy (attributed) / inconclusive;
-//! * [`finding`]: signatures, reports, atomic writes.
+//! * [`finding`]: signatures, reports, atomic writes;
+//! * [`reduce`]: class-preserving reduction of findings (CLIF and wasm);
+//! * [`replay`]: outcome tables and runnable filetests for reproductions.
 #![deny(missing_docs)]
 
 pub mod campaign;
 pub mod compare;
 pub mod execute;
 pub mod finding;
+pub mod reduce;
+pub mod replay;
 pub mod targets;
 pub mod verdict;
 pub mod wasm;

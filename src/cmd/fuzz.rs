@@ -51,6 +51,14 @@ pub struct Args {
     /// Print the summary as one JSON object on stdout.
     #[arg(long)]
     json: bool,
+    /// Seconds to spend reducing each new finding before writing it (0:
+    /// write findings unreduced).
+    #[arg(long, default_value_t = 10.0)]
+    reduce_time: f64,
+    /// Test only: add a JIT that miscompiles a wasm operator
+    /// (`op->clif_opcode`, e.g. `i32.add->isub`).
+    #[arg(long, value_name = "OP->OPCODE", hide = true)]
+    inject_fault: Option<String>,
 }
 
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -84,7 +92,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         execs: args.execs,
         seed: args.seed,
         findings_dir: args.findings.clone(),
+        reduce: triage_budget(args.reduce_time)?,
+        repro_flags: args
+            .inject_fault
+            .as_ref()
+            .map(|f| format!("--inject-fault '{f}'"))
+            .unwrap_or_default(),
     };
+    let fault = args
+        .inject_fault
+        .as_deref()
+        .map(super::repro::parse_fault)
+        .transpose()?;
+    campaign::check_findings_dir(&args.findings)
+        .map_err(|e| anyhow::anyhow!("findings directory {}: {e}", args.findings.display()))?;
     let table =
         RuleTable::load().map_err(|e| anyhow::anyhow!("loading the ISLE rule table: {e}"))?;
     install_logger();
@@ -96,7 +117,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let done = AtomicBool::new(false);
     std::thread::scope(|s| {
         s.spawn(|| progress_loop(&stats, &hits, &table, start, &done));
-        campaign::run(&config, &STOP, &stats, |_| make_targets(&gens, &hits));
+        campaign::run(&config, &STOP, &stats, |_| match fault {
+            Some(f) => faulty_targets(&gens, &hits, f),
+            None => make_targets(&gens, &hits),
+        });
         done.store(true, Ordering::SeqCst);
     });
     eprintln!();
@@ -108,6 +132,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         print_summary(&summary);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The reduction budget for `--reduce-time` seconds (`None` for 0).
+fn triage_budget(secs: f64) -> anyhow::Result<Option<shoal_oracles::reduce::Budget>> {
+    anyhow::ensure!(
+        secs.is_finite() && secs >= 0.0,
+        "--reduce-time must be a number of seconds (0 disables reduction)"
+    );
+    Ok((secs > 0.0).then(|| shoal_oracles::reduce::Budget {
+        time: Duration::from_secs_f64(secs),
+        ..Default::default()
+    }))
 }
 
 fn make_targets(gens: &[Generator], hits: &SharedHits) -> Vec<Box<dyn Target>> {
@@ -126,6 +162,23 @@ fn make_targets(gens: &[Generator], hits: &SharedHits) -> Vec<Box<dyn Target>> {
             }
         })
         .collect()
+}
+
+/// Test-only: the targets with a miscompiling JIT added to wasm oracles.
+fn faulty_targets(
+    gens: &[Generator],
+    hits: &SharedHits,
+    fault: shoal_runtime::jit::JitConfig,
+) -> Vec<Box<dyn Target>> {
+    let kinds: Vec<GeneratorKind> = gens
+        .iter()
+        .map(|g| match g {
+            Generator::InstructionFirst => GeneratorKind::Wasm,
+            Generator::Smith => GeneratorKind::Smith,
+            Generator::Clif => GeneratorKind::Clif,
+        })
+        .collect();
+    super::repro::faulty_targets(&kinds, fault, hits)
 }
 
 /// Fired and total hand-written rule sites of a unit.

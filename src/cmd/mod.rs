@@ -4,5 +4,7 @@ pub mod bench;
 pub mod coverage;
 pub mod fuzz;
 pub mod harvest;
+pub mod reduce;
+pub mod repro;
 pub mod spectest;
 pub mod validate;

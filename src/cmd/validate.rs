@@ -23,7 +23,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(m) => println!("{}: ok ({} functions)", path.display(), m.funcs.len()),
             Err(e) => {
                 rejected += 1;
-                println!("{}: {e}", path.display());
+                let message = e.to_string();
+                let one_line: Vec<&str> = message.split_whitespace().collect();
+                eprintln!("{}: {}", path.display(), one_line.join(" "));
             }
         }
     }

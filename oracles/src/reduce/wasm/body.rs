@@ -1,0 +1,342 @@
+//! Structural edits of wasm function bodies, found with the validator's
+//! operand-stack heights: a *statement* is a run of operators that leaves
+//! the stack as it found it (e.g. `i32.const 1; global.set 0`), an
+//! *expression* one that pushes exactly one value on top of what it found.
+//! Statements can be deleted and expressions replaced by a constant of
+//! their type without breaking stack typing; candidates are validated
+//! anyway before anyone judges them.
+
+use std::ops::Range;
+
+use wasmparser::{
+    FuncValidatorAllocations, Operator, Parser, Payload, ValType, Validator, WasmFeatures,
+};
+
+/// One operator of a body.
+#[derive(Clone, Debug)]
+struct Op {
+    /// Byte range in the module.
+    bytes: Range<usize>,
+    /// Operand-stack height before and after.
+    height: (u32, u32),
+    /// Control-stack depth before and after.
+    depth: (u32, u32),
+    /// Type on top of the stack after the operator, if known.
+    top: Option<ValType>,
+    /// Whether the operator is a constant zero (nothing to simplify).
+    zero_const: bool,
+}
+
+/// A function body's operators.
+#[derive(Clone, Debug)]
+pub struct Body {
+    /// Index among the module's defined functions.
+    pub func: usize,
+    ops: Vec<Op>,
+}
+
+/// What to do with a range of one body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    /// Defined-function index.
+    pub func: usize,
+    /// Byte range (in the module) to replace.
+    pub bytes: Range<usize>,
+    /// Replacement bytes (empty: delete).
+    pub with: Vec<u8>,
+}
+
+/// Analyses every function body; `None` if the module does not validate.
+pub fn analyse(module: &[u8]) -> Option<Vec<Body>> {
+    let mut validator = Validator::new_with_features(WasmFeatures::all());
+    let mut bodies = Vec::new();
+    for payload in Parser::new(0).parse_all(module) {
+        let payload = payload.ok()?;
+        if let Payload::CodeSectionEntry(body) = &payload {
+            let func = validator.code_section_entry(body).ok()?;
+            let mut v = func.into_validator(FuncValidatorAllocations::default());
+            v.read_locals(&mut body.get_binary_reader()).ok()?;
+            let mut reader = body.get_operators_reader().ok()?;
+            let mut ops = Vec::new();
+            while !reader.eof() {
+                let before = (v.operand_stack_height(), v.control_stack_height());
+                let (op, offset) = reader.read_with_offset().ok()?;
+                v.op(offset, &op).ok()?;
+                let after = (v.operand_stack_height(), v.control_stack_height());
+                ops.push(Op {
+                    bytes: offset as usize..reader.original_position() as usize,
+                    height: (before.0, after.0),
+                    depth: (before.1, after.1),
+                    top: v.get_operand_type(0).flatten(),
+                    zero_const: is_zero_const(&op),
+                });
+            }
+            bodies.push(Body {
+                func: bodies.len(),
+                ops,
+            });
+        } else {
+            validator.payload(&payload).ok()?;
+        }
+    }
+    Some(bodies)
+}
+
+fn is_zero_const(op: &Operator<'_>) -> bool {
+    match op {
+        Operator::I32Const { value } => *value == 0,
+        Operator::I64Const { value } => *value == 0,
+        Operator::F32Const { value } => value.bits() == 0,
+        Operator::F64Const { value } => value.bits() == 0,
+        Operator::V128Const { value } => value.i128() == 0,
+        Operator::RefNull { .. } => true,
+        _ => false,
+    }
+}
+
+impl Body {
+    /// The operator range `[i, j]` ending at `j` that nets `net` values
+    /// (0 or 1) without touching what lies below it or leaving its block.
+    fn range_ending(&self, j: usize, net: u32) -> Option<usize> {
+        let last = &self.ops[j];
+        let base = last.height.1.checked_sub(net)?;
+        let depth = last.depth.1;
+        if last.depth.0 < depth {
+            return None;
+        }
+        let mut i = j;
+        loop {
+            let op = &self.ops[i];
+            if op.depth.0 < depth || op.depth.1 < depth || op.height.1 < base {
+                return None;
+            }
+            if op.depth.0 == depth && op.height.0 <= base {
+                let keeps_below = net == 1 || self.top_before(i) == last.top;
+                return (op.height.0 == base && keeps_below).then_some(i);
+            }
+            i = i.checked_sub(1)?;
+        }
+    }
+
+    /// The type on top of the stack before operator `i`.
+    fn top_before(&self, i: usize) -> Option<ValType> {
+        match i.checked_sub(1) {
+            Some(p) if self.ops[p].height.1 > 0 => self.ops[p].top,
+            _ => None,
+        }
+    }
+
+    fn span(&self, i: usize, j: usize) -> Range<usize> {
+        self.ops[i].bytes.start..self.ops[j].bytes.end
+    }
+
+    /// Statements (deletable), as disjoint maximal ranges, in order.
+    pub fn statements(&self) -> Vec<Range<usize>> {
+        let mut out: Vec<Range<usize>> = Vec::new();
+        let mut j = self.ops.len();
+        while j > 0 {
+            j -= 1;
+            if let Some(i) = self.range_ending(j, 0) {
+                out.push(self.span(i, j));
+                // Skip what the statement contains.
+                j = i;
+            }
+        }
+        out.reverse();
+        out
+    }
+
+    /// Every statement deletion and every expression replacement (by a
+    /// zero, then by a one, of the expression's type), last first.
+    pub fn edits(&self) -> Vec<Edit> {
+        let mut out = Vec::new();
+        for j in (0..self.ops.len()).rev() {
+            if let Some(i) = self.range_ending(j, 0) {
+                out.push(self.edit(i, j, Vec::new()));
+            }
+            let Some(i) = self.range_ending(j, 1) else {
+                continue;
+            };
+            let Some(ty) = self.ops[j].top else { continue };
+            let single_zero = i == j && self.ops[j].zero_const;
+            if !single_zero && let Some(zero) = constant(ty, false) {
+                out.push(self.edit(i, j, zero));
+            }
+            if let Some(one) = constant(ty, true)
+                && !(i == j && self.ops[j].zero_const)
+            {
+                out.push(self.edit(i, j, one));
+            }
+        }
+        out
+    }
+
+    fn edit(&self, i: usize, j: usize, with: Vec<u8>) -> Edit {
+        Edit {
+            func: self.func,
+            bytes: self.span(i, j),
+            with,
+        }
+    }
+}
+
+/// The encoding of a zero (or one) constant of `ty`.
+fn constant(ty: ValType, one: bool) -> Option<Vec<u8>> {
+    let b = u8::from(one);
+    Some(match ty {
+        ValType::I32 => vec![0x41, b],
+        ValType::I64 => vec![0x42, b],
+        ValType::F32 => {
+            let mut v = vec![0x43];
+            v.extend_from_slice(&(if one { 1.0f32 } else { 0.0 }).to_le_bytes());
+            v
+        }
+        ValType::F64 => {
+            let mut v = vec![0x44];
+            v.extend_from_slice(&(if one { 1.0f64 } else { 0.0 }).to_le_bytes());
+            v
+        }
+        ValType::V128 => {
+            let mut v = vec![0xfd, 0x0c];
+            let mut lanes = [0u8; 16];
+            lanes[0] = b;
+            v.extend_from_slice(&lanes);
+            v
+        }
+        ValType::Ref(r) if !one && r.is_func_ref() => vec![0xd0, 0x70],
+        ValType::Ref(r) if !one && r.is_extern_ref() => vec![0xd0, 0x6f],
+        ValType::Ref(_) => return None,
+    })
+}
+
+/// The module with `edits` applied (byte ranges must lie in function
+/// bodies and not overlap); `None` if the module does not parse.
+pub fn apply(module: &[u8], edits: &[Edit]) -> Option<Vec<u8>> {
+    let mut out = module[..8].to_vec();
+    let mut func = 0;
+    let mut code: Vec<Vec<u8>> = Vec::new();
+    let mut code_at = None;
+    for payload in Parser::new(0).parse_all(module) {
+        let payload = payload.ok()?;
+        match &payload {
+            Payload::CodeSectionStart { .. } => code_at = Some(out.len()),
+            Payload::CodeSectionEntry(body) => {
+                let range = body.range();
+                let range = range.start as usize..range.end as usize;
+                let mut bytes = module[range.clone()].to_vec();
+                let mut mine: Vec<&Edit> = edits.iter().filter(|e| e.func == func).collect();
+                mine.sort_by_key(|e| std::cmp::Reverse(e.bytes.start));
+                for e in mine {
+                    let (s, t) = (
+                        e.bytes.start.checked_sub(range.start)?,
+                        e.bytes.end.checked_sub(range.start)?,
+                    );
+                    if t > bytes.len() || s > t {
+                        return None;
+                    }
+                    bytes.splice(s..t, e.with.iter().copied());
+                }
+                code.push(bytes);
+                func += 1;
+            }
+            _ => {
+                if let Some((id, range)) = payload.as_section() {
+                    let range = range.start as usize..range.end as usize;
+                    out.push(id);
+                    write_leb(&mut out, (range.end - range.start) as u64);
+                    out.extend_from_slice(&module[range]);
+                }
+            }
+        }
+    }
+    if let Some(at) = code_at {
+        let mut section = Vec::new();
+        write_leb(&mut section, code.len() as u64);
+        for body in &code {
+            write_leb(&mut section, body.len() as u64);
+            section.extend_from_slice(body);
+        }
+        let mut header = vec![10u8];
+        write_leb(&mut header, section.len() as u64);
+        header.extend_from_slice(&section);
+        out.splice(at..at, header);
+    }
+    Some(out)
+}
+
+fn write_leb(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wat(text: &str) -> Vec<u8> {
+        let buf = wast::parser::ParseBuffer::new(text).unwrap();
+        let mut module = wast::parser::parse::<wast::Wat>(&buf).unwrap();
+        module.encode().unwrap()
+    }
+
+    const SAMPLE: &str = r#"(module
+      (global $g (mut i32) (i32.const 0))
+      (func (export "f") (param i32) (result i32)
+        i32.const 1
+        global.set $g
+        block
+          local.get 0
+          br_if 0
+          i32.const 7
+          global.set $g
+        end
+        local.get 0
+        i32.const 2
+        i32.add))"#;
+
+    #[test]
+    fn statements_are_maximal_and_deletable() {
+        let module = wat(SAMPLE);
+        let bodies = analyse(&module).unwrap();
+        let statements = bodies[0].statements();
+        // `i32.const 1; global.set`, the whole block, and the `i32.const
+        // 2; i32.add` that turns `x` into `x + 2`.
+        assert_eq!(statements.len(), 3, "{statements:?}");
+        assert!(statements[1].len() > 8, "the block is one statement");
+        for s in &statements {
+            let edit = Edit {
+                func: 0,
+                bytes: s.clone(),
+                with: Vec::new(),
+            };
+            let out = apply(&module, &[edit]).unwrap();
+            assert!(out.len() < module.len());
+            assert!(analyse(&out).is_some(), "deleting {s:?} broke validation");
+        }
+    }
+
+    #[test]
+    fn every_edit_validates_and_untouched_modules_round_trip() {
+        let module = wat(SAMPLE);
+        assert_eq!(apply(&module, &[]).unwrap(), module);
+        let bodies = analyse(&module).unwrap();
+        let edits = bodies[0].edits();
+        assert!(edits.len() > 8, "{edits:?}");
+        for e in edits {
+            let out = apply(&module, std::slice::from_ref(&e)).unwrap();
+            assert!(analyse(&out).is_some(), "{e:?} broke validation");
+        }
+    }
+
+    #[test]
+    fn garbage_is_not_analysed() {
+        assert!(analyse(b"\0asm\x01\0\0\0\x0a\x05\x01").is_none());
+    }
+}
