@@ -9,7 +9,7 @@
 //!   ISA and flags their ISLE rule needs; generated cases name x86_64, and
 //!   pulley64 when they stay within what Pulley lowers). A panic, verifier
 //!   error or regalloc-checker error there is a finding unless
-//!   [`cross_isa::match_known`] documents it; a clean "unsupported" error
+//!   [`known::match_compile_failure`] documents it; a clean "unsupported" error
 //!   or implementation limit is not (see [`is_cross_isa_finding`]).
 //! * `clif_opt` ([`ClifJudge::opt`]): the unoptimised reference interpreter
 //!   against the mid-end at `opt_level=speed` followed by the interpreter,
@@ -47,7 +47,7 @@ use shoal_runtime::clif::config::{isa_for, shared_flags};
 use shoal_runtime::clif::differential::{Executor, Verdict, judge_all};
 use shoal_runtime::clif::pulley::pulley64_isa;
 use shoal_runtime::clif::{
-    ClifConfig, ClifModule, HostFeatures, Invocation, OptLevel, Outcome, cross_isa, filetest,
+    ClifConfig, ClifModule, HostFeatures, Invocation, OptLevel, Outcome, filetest, known,
 };
 
 use super::contract;
@@ -59,7 +59,7 @@ use crate::targets::CLIF_FUEL;
 /// once); a fuzzer that invents many distinct lines just stops caching.
 const HEADER_ISA_CACHE: usize = 64;
 
-/// A compile-only target: its name for [`cross_isa::match_known`] and the
+/// A compile-only target: its name for [`known::match_compile_failure`] and the
 /// ISA (shoal's shared flags, verifier and regalloc checker on).
 #[derive(Clone)]
 struct CrossIsa {
@@ -297,7 +297,7 @@ impl ClifJudge {
                     continue;
                 }
                 if let Err(failure) = compile_for(&*target.isa, func)
-                    && is_cross_isa_finding(target.name, &failure)
+                    && is_cross_isa_finding(target.name, &failure, func)
                 {
                     return Some(self.compile_finding(case, target.name, &failure, opt));
                 }
@@ -475,11 +475,11 @@ fn verify_all(funcs: &[Function]) -> Result<(), String> {
 /// cleanly reports an unsupported instruction or an implementation limit
 /// refuses code it was never asked to handle (the generators promise x64
 /// and Pulley support, not every backend's), which is no miscompilation.
-pub fn is_cross_isa_finding(target: &str, failure: &CompileFailure) -> bool {
+pub fn is_cross_isa_finding(target: &str, failure: &CompileFailure, func: &Function) -> bool {
     matches!(
         failure.kind,
         FailureKind::Panic | FailureKind::Verifier | FailureKind::Regalloc
-    ) && cross_isa::match_known(target, failure).is_none()
+    ) && known::match_compile_failure(target, failure, func).is_none()
 }
 
 /// The ISA a header `target` line names, with its ISA flags and shoal's
@@ -493,7 +493,7 @@ fn header_isa(line: &str, opt: OptLevel) -> Option<CrossIsa> {
     Some(CrossIsa { name, isa })
 }
 
-/// The target name [`cross_isa::KNOWN_UNSUPPORTED`] uses for a triple.
+/// The target name [`known::KNOWN_ISSUES`] uses for a triple.
 fn family(triple: &str) -> Option<&'static str> {
     const FAMILIES: [&str; 6] = [
         "x86_64", "aarch64", "riscv64", "s390x", "pulley32", "pulley64",
