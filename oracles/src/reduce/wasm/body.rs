@@ -27,6 +27,21 @@ struct Op {
     zero_const: bool,
     /// `local.set N` as `(true, N)`, `local.get N` as `(false, N)`.
     local: Option<(bool, u32)>,
+    /// Structured control: which of `block`/`loop`/`if`/`else`/`end`.
+    control: Option<Control>,
+}
+
+/// Structured-control operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Control {
+    /// `block` or `loop`.
+    Block,
+    /// `if`.
+    If,
+    /// `else`.
+    Else,
+    /// `end`.
+    End,
 }
 
 /// A function body's operators.
@@ -74,6 +89,13 @@ pub fn analyse(module: &[u8]) -> Option<Vec<Body>> {
                     local: match op {
                         Operator::LocalSet { local_index } => Some((true, local_index)),
                         Operator::LocalGet { local_index } => Some((false, local_index)),
+                        _ => None,
+                    },
+                    control: match op {
+                        Operator::Block { .. } | Operator::Loop { .. } => Some(Control::Block),
+                        Operator::If { .. } => Some(Control::If),
+                        Operator::Else => Some(Control::Else),
+                        Operator::End => Some(Control::End),
                         _ => None,
                     },
                 });
@@ -153,21 +175,25 @@ impl Body {
         out
     }
 
-    /// Every statement deletion, every expression replacement (by a zero,
-    /// then by a one, of the expression's type) and every `local.set N;
-    /// local.get N` pair deletion (the value stays on the stack), last first.
-    pub fn edits(&self) -> Vec<Edit> {
+    /// Every candidate edit, each a group of byte edits applied together,
+    /// last first: statement deletions, expression replacements (by a
+    /// zero, then by a one, of the expression's type), `local.set N;
+    /// local.get N` pair deletions (the value stays on the stack), and
+    /// unwrapped `block`/`loop`/`if` constructs (an `if` keeps one arm and
+    /// drops its condition).
+    pub fn edits(&self) -> Vec<Vec<Edit>> {
         let mut out = Vec::new();
         for j in (0..self.ops.len()).rev() {
+            out.extend(self.unwraps(j));
             if j > 0
                 && let (Some((true, a)), Some((false, b))) =
                     (self.ops[j - 1].local, self.ops[j].local)
                 && a == b
             {
-                out.push(self.edit(j - 1, j, Vec::new()));
+                out.push(vec![self.edit(j - 1, j, Vec::new())]);
             }
             if let Some(i) = self.range_ending(j, 0) {
-                out.push(self.edit(i, j, Vec::new()));
+                out.push(vec![self.edit(i, j, Vec::new())]);
             }
             let Some(i) = self.range_ending(j, 1) else {
                 continue;
@@ -175,15 +201,46 @@ impl Body {
             let Some(ty) = self.ops[j].top else { continue };
             let single_zero = i == j && self.ops[j].zero_const;
             if !single_zero && let Some(zero) = constant(ty, false) {
-                out.push(self.edit(i, j, zero));
+                out.push(vec![self.edit(i, j, zero)]);
             }
             if let Some(one) = constant(ty, true)
-                && !(i == j && self.ops[j].zero_const)
+                && !single_zero
             {
-                out.push(self.edit(i, j, one));
+                out.push(vec![self.edit(i, j, one)]);
             }
         }
         out
+    }
+
+    /// The ways to unwrap the construct opened at `i` (none if `i` opens
+    /// nothing).
+    fn unwraps(&self, i: usize) -> Vec<Vec<Edit>> {
+        let Some(kind @ (Control::Block | Control::If)) = self.ops[i].control else {
+            return Vec::new();
+        };
+        let inner = self.ops[i].depth.1;
+        let at_depth = |k: &usize| self.ops[*k].depth.0 == inner;
+        let Some(end) = (i + 1..self.ops.len())
+            .filter(at_depth)
+            .find(|&k| self.ops[k].control == Some(Control::End))
+        else {
+            return Vec::new();
+        };
+        let drop_end = self.edit(end, end, Vec::new());
+        if kind == Control::Block {
+            return vec![vec![self.edit(i, i, Vec::new()), drop_end]];
+        }
+        const DROP: u8 = 0x1a;
+        let otherwise = (i + 1..end)
+            .filter(at_depth)
+            .find(|&k| self.ops[k].control == Some(Control::Else));
+        match otherwise {
+            None => vec![vec![self.edit(i, i, vec![DROP]), drop_end]],
+            Some(e) => vec![
+                vec![self.edit(i, i, vec![DROP]), self.edit(e, end, Vec::new())],
+                vec![self.edit(i, e, vec![DROP]), drop_end],
+            ],
+        }
     }
 
     fn edit(&self, i: usize, j: usize, with: Vec<u8>) -> Edit {
@@ -464,9 +521,37 @@ mod tests {
         let bodies = analyse(&module).unwrap();
         let edits = bodies[0].edits();
         assert!(edits.len() > 8, "{edits:?}");
+        assert!(edits.iter().any(|e| e.len() == 2), "the block unwraps");
         for e in edits {
-            let out = apply(&module, std::slice::from_ref(&e)).unwrap();
-            assert!(analyse(&out).is_some(), "{e:?} broke validation");
+            let out = apply(&module, &e).unwrap();
+            // Unwrapping the block retargets its `br_if`: the one edit
+            // that may not validate (candidates are validated anyway).
+            if e.len() == 1 {
+                assert!(analyse(&out).is_some(), "{e:?} broke validation");
+            }
+        }
+    }
+
+    #[test]
+    fn ifs_unwrap_to_either_arm() {
+        let module = wat(r#"(module (func (export "f") (param i32) (result i32)
+                 local.get 0
+                 if (result i32) i32.const 1 else i32.const 2 end))"#);
+        let bodies = analyse(&module).unwrap();
+        let unwraps: Vec<Vec<Edit>> = bodies[0]
+            .edits()
+            .into_iter()
+            .filter(|e| e.len() == 2)
+            .collect();
+        assert_eq!(unwraps.len(), 2, "{unwraps:?}");
+        let arms = [
+            r#"(module (func (export "f") (param i32) (result i32)
+                 local.get 0 drop i32.const 1))"#,
+            r#"(module (func (export "f") (param i32) (result i32)
+                 local.get 0 drop i32.const 2))"#,
+        ];
+        for (edits, arm) in unwraps.iter().zip(arms) {
+            assert_eq!(apply(&module, edits).unwrap(), wat(arm));
         }
     }
 

@@ -104,9 +104,9 @@ fn bodies(cur: &mut WasmCase, oracle: &mut dyn Oracle<WasmCase>) {
         let Some(all) = body::analyse(&cur.module) else {
             return;
         };
-        let edits: Vec<body::Edit> = all.iter().flat_map(|b| b.edits()).collect();
+        let edits: Vec<Vec<body::Edit>> = all.iter().flat_map(|b| b.edits()).collect();
         let Some(edit) = edits.get(i) else { return };
-        if !attempt(cur, std::slice::from_ref(edit), oracle) {
+        if !attempt(cur, edit, oracle) {
             i += 1;
         }
     }
