@@ -61,8 +61,9 @@ pub struct FindingClass {
     pub kind: String,
     /// The disagreeing executions, sorted.
     pub odd: Vec<String>,
-    /// The difference's shape: trap phrases with the word before them, or
-    /// the compile-failure kind.
+    /// The difference's shape: trap phrases with the word before them,
+    /// the engine-failure message or the compile-failure kind (numbers
+    /// dropped from messages).
     pub shape: Vec<String>,
 }
 
@@ -335,6 +336,17 @@ fn difference_shape(difference: &str) -> Vec<String> {
         return compile_failure_shape(rest);
     }
     let mut shape = Vec::new();
+    if let Some(at) = difference.find("engine failure: ") {
+        // Which failure, without the numbers that reduction changes.
+        let message = difference[at..].lines().next().unwrap_or("");
+        shape.push(
+            message
+                .chars()
+                .filter(|c| !c.is_ascii_digit())
+                .take(100)
+                .collect(),
+        );
+    }
     let bytes = difference.as_bytes();
     let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let mut from = 0;
@@ -540,6 +552,10 @@ mod tests {
         );
         let panic = "COMPILE FAILURE native (opt=speed isa=native): panic compiling %f for x86_64 has_sse3 (opt_level=speed regalloc_checker=false): assertion failed: v12 < 4\nmore";
         assert_eq!(shape(panic), ["panic", "assertion failed: v < "]);
+        assert_eq!(
+            shape("expected [i32:1], got engine failure: panic: index 12 out of range"),
+            ["engine failure: panic: index  out of range"]
+        );
         let verifier = "COMPILE FAILURE pulley64 (opt=speed): verifier error compiling %g for pulley64 (opt_level=speed regalloc_checker=false): inst3: bad";
         assert_eq!(shape(verifier), ["verifier error"]);
     }

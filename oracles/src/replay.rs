@@ -535,6 +535,12 @@ block0(v0: i32, v1: i32):
         let pulley = clif_filetest(CASE, "pulley64 (opt=none)", "", 10_000).unwrap();
         assert!(pulley.contains("target pulley64\n"), "{pulley}");
         assert!(clif_filetest(CASE, "no such executor", "", 10_000).is_none());
+        // Every executor's filetest parses, `target` and `set` lines included.
+        for e in known_executors() {
+            let ft = clif_filetest(CASE, &e.to_string(), "", 10_000).unwrap();
+            let parsed = cranelift_reader::parse_test(&ft, Default::default());
+            assert!(parsed.is_ok(), "{e}: {:?}\n{ft}", parsed.err());
+        }
     }
 
     #[test]

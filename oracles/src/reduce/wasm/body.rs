@@ -25,6 +25,23 @@ struct Op {
     top: Option<ValType>,
     /// Whether the operator is a constant zero (nothing to simplify).
     zero_const: bool,
+    /// `local.set N` as `(true, N)`, `local.get N` as `(false, N)`.
+    local: Option<(bool, u32)>,
+    /// Structured control: which of `block`/`loop`/`if`/`else`/`end`.
+    control: Option<Control>,
+}
+
+/// Structured-control operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Control {
+    /// `block` or `loop`.
+    Block,
+    /// `if`.
+    If,
+    /// `else`.
+    Else,
+    /// `end`.
+    End,
 }
 
 /// A function body's operators.
@@ -69,6 +86,18 @@ pub fn analyse(module: &[u8]) -> Option<Vec<Body>> {
                     depth: (before.1, after.1),
                     top: v.get_operand_type(0).flatten(),
                     zero_const: is_zero_const(&op),
+                    local: match op {
+                        Operator::LocalSet { local_index } => Some((true, local_index)),
+                        Operator::LocalGet { local_index } => Some((false, local_index)),
+                        _ => None,
+                    },
+                    control: match op {
+                        Operator::Block { .. } | Operator::Loop { .. } => Some(Control::Block),
+                        Operator::If { .. } => Some(Control::If),
+                        Operator::Else => Some(Control::Else),
+                        Operator::End => Some(Control::End),
+                        _ => None,
+                    },
                 });
             }
             bodies.push(Body {
@@ -146,13 +175,25 @@ impl Body {
         out
     }
 
-    /// Every statement deletion and every expression replacement (by a
-    /// zero, then by a one, of the expression's type), last first.
-    pub fn edits(&self) -> Vec<Edit> {
+    /// Every candidate edit, each a group of byte edits applied together,
+    /// last first: statement deletions, expression replacements (by a
+    /// zero, then by a one, of the expression's type), `local.set N;
+    /// local.get N` pair deletions (the value stays on the stack), and
+    /// unwrapped `block`/`loop`/`if` constructs (an `if` keeps one arm and
+    /// drops its condition).
+    pub fn edits(&self) -> Vec<Vec<Edit>> {
         let mut out = Vec::new();
         for j in (0..self.ops.len()).rev() {
+            out.extend(self.unwraps(j));
+            if j > 0
+                && let (Some((true, a)), Some((false, b))) =
+                    (self.ops[j - 1].local, self.ops[j].local)
+                && a == b
+            {
+                out.push(vec![self.edit(j - 1, j, Vec::new())]);
+            }
             if let Some(i) = self.range_ending(j, 0) {
-                out.push(self.edit(i, j, Vec::new()));
+                out.push(vec![self.edit(i, j, Vec::new())]);
             }
             let Some(i) = self.range_ending(j, 1) else {
                 continue;
@@ -160,15 +201,46 @@ impl Body {
             let Some(ty) = self.ops[j].top else { continue };
             let single_zero = i == j && self.ops[j].zero_const;
             if !single_zero && let Some(zero) = constant(ty, false) {
-                out.push(self.edit(i, j, zero));
+                out.push(vec![self.edit(i, j, zero)]);
             }
             if let Some(one) = constant(ty, true)
-                && !(i == j && self.ops[j].zero_const)
+                && !single_zero
             {
-                out.push(self.edit(i, j, one));
+                out.push(vec![self.edit(i, j, one)]);
             }
         }
         out
+    }
+
+    /// The ways to unwrap the construct opened at `i` (none if `i` opens
+    /// nothing).
+    fn unwraps(&self, i: usize) -> Vec<Vec<Edit>> {
+        let Some(kind @ (Control::Block | Control::If)) = self.ops[i].control else {
+            return Vec::new();
+        };
+        let inner = self.ops[i].depth.1;
+        let at_depth = |k: &usize| self.ops[*k].depth.0 == inner;
+        let Some(end) = (i + 1..self.ops.len())
+            .filter(at_depth)
+            .find(|&k| self.ops[k].control == Some(Control::End))
+        else {
+            return Vec::new();
+        };
+        let drop_end = self.edit(end, end, Vec::new());
+        if kind == Control::Block {
+            return vec![vec![self.edit(i, i, Vec::new()), drop_end]];
+        }
+        const DROP: u8 = 0x1a;
+        let otherwise = (i + 1..end)
+            .filter(at_depth)
+            .find(|&k| self.ops[k].control == Some(Control::Else));
+        match otherwise {
+            None => vec![vec![self.edit(i, i, vec![DROP]), drop_end]],
+            Some(e) => vec![
+                vec![self.edit(i, i, vec![DROP]), self.edit(e, end, Vec::new())],
+                vec![self.edit(i, e, vec![DROP]), drop_end],
+            ],
+        }
     }
 
     fn edit(&self, i: usize, j: usize, with: Vec<u8>) -> Edit {
@@ -212,32 +284,152 @@ fn constant(ty: ValType, one: bool) -> Option<Vec<u8>> {
 /// The module with `edits` applied (byte ranges must lie in function
 /// bodies and not overlap); `None` if the module does not parse.
 pub fn apply(module: &[u8], edits: &[Edit]) -> Option<Vec<u8>> {
-    let mut out = module[..8].to_vec();
-    let mut func = 0;
+    rebuild(module, |func, range, bytes| {
+        let mut bytes = bytes.to_vec();
+        let mut mine: Vec<&Edit> = edits.iter().filter(|e| e.func == func).collect();
+        mine.sort_by_key(|e| std::cmp::Reverse(e.bytes.start));
+        for e in mine {
+            let s = e.bytes.start.checked_sub(range.start)?;
+            let t = e.bytes.end.checked_sub(range.start)?;
+            if t > bytes.len() || s > t {
+                return None;
+            }
+            bytes.splice(s..t, e.with.iter().copied());
+        }
+        Some(bytes)
+    })
+}
+
+/// The module with every function's unused locals dropped and the others
+/// renumbered; `None` if the module does not parse or uses local types
+/// this does not encode (typed references).
+pub fn compact_locals(module: &[u8]) -> Option<Vec<u8>> {
+    let params = defined_param_counts(module)?;
+    rebuild(module, |func, range, bytes| {
+        let body =
+            wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(bytes, range.start as u64));
+        compact_body(&body, *params.get(func)?)
+    })
+}
+
+/// Parameter counts of the module's defined functions, in order.
+fn defined_param_counts(module: &[u8]) -> Option<Vec<u32>> {
+    let mut types: Vec<u32> = Vec::new();
+    let mut out = Vec::new();
+    for payload in Parser::new(0).parse_all(module) {
+        match payload.ok()? {
+            Payload::TypeSection(reader) => {
+                for group in reader {
+                    for sub in group.ok()?.into_types() {
+                        types.push(match &sub.composite_type.inner {
+                            wasmparser::CompositeInnerType::Func(f) => f.params().len() as u32,
+                            _ => 0,
+                        });
+                    }
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader {
+                    out.push(*types.get(ty.ok()? as usize)?);
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(out)
+}
+
+/// One body with unused locals dropped (parameters stay).
+fn compact_body(body: &wasmparser::FunctionBody<'_>, params: u32) -> Option<Vec<u8>> {
+    let mut locals: Vec<ValType> = Vec::new();
+    for group in body.get_locals_reader().ok()? {
+        let (count, ty) = group.ok()?;
+        locals.extend(std::iter::repeat_n(ty, count as usize));
+    }
+    let mut reader = body.get_operators_reader().ok()?;
+    let start = reader.original_position() as usize;
+    let mut uses: Vec<(Range<usize>, u8, u32)> = Vec::new();
+    while !reader.eof() {
+        let (op, offset) = reader.read_with_offset().ok()?;
+        let (code, index) = match op {
+            Operator::LocalGet { local_index } => (0x20, local_index),
+            Operator::LocalSet { local_index } => (0x21, local_index),
+            Operator::LocalTee { local_index } => (0x22, local_index),
+            _ => continue,
+        };
+        uses.push((
+            offset as usize..reader.original_position() as usize,
+            code,
+            index,
+        ));
+    }
+    let used = |i: u32| i < params || uses.iter().any(|u| u.2 == i);
+    let mut renumber = Vec::with_capacity(locals.len());
+    let mut kept: Vec<ValType> = Vec::new();
+    for (i, ty) in locals.iter().enumerate() {
+        let index = params + i as u32;
+        renumber.push(used(index).then(|| params + kept.len() as u32));
+        if used(index) {
+            kept.push(*ty);
+        }
+    }
+    let mut out = Vec::new();
+    let groups: Vec<(u32, ValType)> = kept
+        .chunk_by(|a, b| a == b)
+        .map(|g| (g.len() as u32, g[0]))
+        .collect();
+    write_leb(&mut out, groups.len() as u64);
+    for (count, ty) in groups {
+        write_leb(&mut out, u64::from(count));
+        out.extend_from_slice(&encode_type(ty)?);
+    }
+    let base = body.range().start as usize;
+    let code = body.as_bytes();
+    let mut at = start - base;
+    for (range, opcode, index) in uses {
+        out.extend_from_slice(&code[at..range.start - base]);
+        let new = match index.checked_sub(params) {
+            Some(local) => (*renumber.get(local as usize)?)?,
+            None => index,
+        };
+        out.push(opcode);
+        write_leb(&mut out, u64::from(new));
+        at = range.end - base;
+    }
+    out.extend_from_slice(&code[at..]);
+    Some(out)
+}
+
+fn encode_type(ty: ValType) -> Option<[u8; 1]> {
+    Some([match ty {
+        ValType::I32 => 0x7f,
+        ValType::I64 => 0x7e,
+        ValType::F32 => 0x7d,
+        ValType::F64 => 0x7c,
+        ValType::V128 => 0x7b,
+        ValType::Ref(r) if r == wasmparser::RefType::FUNCREF => 0x70,
+        ValType::Ref(r) if r == wasmparser::RefType::EXTERNREF => 0x6f,
+        ValType::Ref(_) => return None,
+    }])
+}
+
+/// Re-encodes the module with each function body replaced by
+/// `body(index, module byte range, bytes)`; other sections are copied.
+fn rebuild(
+    module: &[u8],
+    mut body: impl FnMut(usize, &Range<usize>, &[u8]) -> Option<Vec<u8>>,
+) -> Option<Vec<u8>> {
+    let mut out = module.get(..8)?.to_vec();
     let mut code: Vec<Vec<u8>> = Vec::new();
     let mut code_at = None;
     for payload in Parser::new(0).parse_all(module) {
         let payload = payload.ok()?;
         match &payload {
             Payload::CodeSectionStart { .. } => code_at = Some(out.len()),
-            Payload::CodeSectionEntry(body) => {
-                let range = body.range();
+            Payload::CodeSectionEntry(entry) => {
+                let range = entry.range();
                 let range = range.start as usize..range.end as usize;
-                let mut bytes = module[range.clone()].to_vec();
-                let mut mine: Vec<&Edit> = edits.iter().filter(|e| e.func == func).collect();
-                mine.sort_by_key(|e| std::cmp::Reverse(e.bytes.start));
-                for e in mine {
-                    let (s, t) = (
-                        e.bytes.start.checked_sub(range.start)?,
-                        e.bytes.end.checked_sub(range.start)?,
-                    );
-                    if t > bytes.len() || s > t {
-                        return None;
-                    }
-                    bytes.splice(s..t, e.with.iter().copied());
-                }
-                code.push(bytes);
-                func += 1;
+                code.push(body(code.len(), &range, &module[range.clone()])?);
             }
             _ => {
                 if let Some((id, range)) = payload.as_section() {
@@ -329,10 +521,59 @@ mod tests {
         let bodies = analyse(&module).unwrap();
         let edits = bodies[0].edits();
         assert!(edits.len() > 8, "{edits:?}");
+        assert!(edits.iter().any(|e| e.len() == 2), "the block unwraps");
         for e in edits {
-            let out = apply(&module, std::slice::from_ref(&e)).unwrap();
-            assert!(analyse(&out).is_some(), "{e:?} broke validation");
+            let out = apply(&module, &e).unwrap();
+            // Unwrapping the block retargets its `br_if`: the one edit
+            // that may not validate (candidates are validated anyway).
+            if e.len() == 1 {
+                assert!(analyse(&out).is_some(), "{e:?} broke validation");
+            }
         }
+    }
+
+    #[test]
+    fn ifs_unwrap_to_either_arm() {
+        let module = wat(r#"(module (func (export "f") (param i32) (result i32)
+                 local.get 0
+                 if (result i32) i32.const 1 else i32.const 2 end))"#);
+        let bodies = analyse(&module).unwrap();
+        let unwraps: Vec<Vec<Edit>> = bodies[0]
+            .edits()
+            .into_iter()
+            .filter(|e| e.len() == 2)
+            .collect();
+        assert_eq!(unwraps.len(), 2, "{unwraps:?}");
+        let arms = [
+            r#"(module (func (export "f") (param i32) (result i32)
+                 local.get 0 drop i32.const 1))"#,
+            r#"(module (func (export "f") (param i32) (result i32)
+                 local.get 0 drop i32.const 2))"#,
+        ];
+        for (edits, arm) in unwraps.iter().zip(arms) {
+            assert_eq!(apply(&module, edits).unwrap(), wat(arm));
+        }
+    }
+
+    #[test]
+    fn unused_locals_are_dropped_and_the_rest_renumbered() {
+        let module = wat(r#"(module (func (export "f") (param i32) (result i64)
+                 (local f32 i64 v128 i64)
+                 local.get 0
+                 i64.extend_i32_u
+                 local.set 4
+                 local.get 4))"#);
+        let out = compact_locals(&module).unwrap();
+        assert!(analyse(&out).is_some());
+        assert!(out.len() < module.len());
+        let expected = wat(r#"(module (func (export "f") (param i32) (result i64)
+                 (local i64)
+                 local.get 0
+                 i64.extend_i32_u
+                 local.set 1
+                 local.get 1))"#);
+        assert_eq!(out, expected);
+        assert_eq!(compact_locals(&out).unwrap(), out);
     }
 
     #[test]

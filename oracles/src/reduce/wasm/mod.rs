@@ -2,7 +2,7 @@
 //! function bodies structurally ([`body`]: delete statements in shrinking
 //! chunks, then replace expressions by constants), then the whole module
 //! with `wasm-shrink` (functions, globals, exports, ...), then bodies again
-//! and the invocations' arguments (towards zero).
+//! and the invocations' arguments (towards zero); unused locals go last.
 //!
 //! Every module candidate gets the invocations that still make sense for
 //! it: an invocation survives when its export is still a function taking
@@ -40,7 +40,26 @@ pub fn reduce(case: &WasmCase, oracle: &mut dyn Oracle<WasmCase>) -> WasmCase {
     }
     invocations(&mut cur, oracle);
     arguments(&mut cur, oracle);
+    locals(&mut cur, oracle);
     cur
+}
+
+/// Drops unused locals (a readability pass: it rarely changes behaviour,
+/// but the judge still decides).
+fn locals(cur: &mut WasmCase, oracle: &mut dyn Oracle<WasmCase>) {
+    let Some(module) = body::compact_locals(&cur.module) else {
+        return;
+    };
+    if module == cur.module || oracle.exhausted() || body::analyse(&module).is_none() {
+        return;
+    }
+    let cand = WasmCase {
+        module,
+        invocations: cur.invocations.clone(),
+    };
+    if oracle.interesting(&cand) {
+        *cur = cand;
+    }
 }
 
 /// Tries `edits` on the current module; adopts the result if interesting.
@@ -85,9 +104,9 @@ fn bodies(cur: &mut WasmCase, oracle: &mut dyn Oracle<WasmCase>) {
         let Some(all) = body::analyse(&cur.module) else {
             return;
         };
-        let edits: Vec<body::Edit> = all.iter().flat_map(|b| b.edits()).collect();
+        let edits: Vec<Vec<body::Edit>> = all.iter().flat_map(|b| b.edits()).collect();
         let Some(edit) = edits.get(i) else { return };
-        if !attempt(cur, std::slice::from_ref(edit), oracle) {
+        if !attempt(cur, edit, oracle) {
             i += 1;
         }
     }
