@@ -3,8 +3,10 @@
 //! optional mid-end; trampolines; stack-limit injection.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
+use std::rc::Rc;
 use std::sync::Once;
 
 use cranelift_codegen::control::ControlPlane;
@@ -13,7 +15,7 @@ use cranelift_codegen::ir::{
     UserFuncName,
 };
 use cranelift_codegen::isa::{CallConv, TargetIsa};
-use cranelift_codegen::{CodegenError, Context};
+use cranelift_codegen::{CodegenError, CompiledCode, Context};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use super::values::{SLOT_BYTES, supported_type};
@@ -215,6 +217,14 @@ fn guarded<T>(
 
 /// Compiles `func` for `isa` and returns the finished machine code.
 ///
+/// The passes are Cranelift's own (`Context::compile`'s order), driven
+/// here so that the IR verifier runs once, right after the egraph mid-end,
+/// instead of before and after each pass (shoal verifies every input when
+/// it builds a [`ClifModule`](super::ClifModule), and the other pre-lowering
+/// passes are trivial): that keeps the check that matters — the mid-end
+/// producing invalid IR — at a fifth of the cost. ISAs are built with
+/// `enable_verifier=false` for that reason ([`super::config::shared_flags`]).
+///
 /// With `mid_end == false` the egraph pass is skipped even at an optimising
 /// `opt_level` (the other pre-lowering passes — unreachable-code
 /// elimination, constant-phi removal — still run, as lowering needs them).
@@ -223,52 +233,144 @@ pub fn compile_code(
     func: &Function,
     mid_end: bool,
 ) -> Result<cranelift_codegen::CompiledCode, CompileFailure> {
+    let prepared = prepare_function(isa, func, mid_end, None)?;
+    lower(isa, &prepared)
+}
+
+/// Functions after the egraph mid-end, computed once and shared by every
+/// executor of one module that compiles with the mid-end at an optimising
+/// level. The egraph pass depends only on the function: not on the ISA
+/// (`Context::egraph_pass` uses it only for the verifier) nor on `speed`
+/// versus `speed_and_size`. Keyed by function name, so one cache serves
+/// one module (and its reachable subsets) only.
+#[derive(Default)]
+pub struct MidEndCache {
+    optimized: RefCell<HashMap<String, Result<Function, CompileFailure>>>,
+}
+
+impl MidEndCache {
+    /// `func` after the pre-lowering passes and the egraph (verified),
+    /// computed on the first call for its name.
+    fn optimized(&self, isa: &dyn TargetIsa, func: &Function) -> Result<Function, CompileFailure> {
+        let name = func.name.to_string();
+        if let Some(r) = self.optimized.borrow().get(&name) {
+            return r.clone();
+        }
+        let r = optimize_prepared(isa, func);
+        self.optimized.borrow_mut().insert(name, r.clone());
+        r
+    }
+}
+
+/// `func` ready for lowering on `isa`: the pre-lowering passes and, with
+/// `mid_end` at an optimising level, the egraph pass followed by the
+/// verifier (taken from `cache` when given).
+pub fn prepare_function(
+    isa: &dyn TargetIsa,
+    func: &Function,
+    mid_end: bool,
+    cache: Option<&MidEndCache>,
+) -> Result<Function, CompileFailure> {
+    if mid_end && isa.flags().opt_level() != cranelift_codegen::settings::OptLevel::None {
+        return match cache {
+            Some(c) => c.optimized(isa, func),
+            None => optimize_prepared(isa, func),
+        };
+    }
     guarded(isa, func, || {
         let mut ctx = Context::for_function(func.clone());
-        let mut ctrl = ControlPlane::default();
-        if mid_end || isa.flags().opt_level() == cranelift_codegen::settings::OptLevel::None {
-            return match ctx.compile(isa, &mut ctrl) {
-                Ok(code) => Ok(code.clone()),
-                Err(e) => Err(classify(isa, func, &e.inner)),
-            };
-        }
-        let err = |e: CodegenError| classify(isa, func, &e);
-        ctx.verify_if(isa).map_err(err)?;
-        ctx.compute_cfg();
-        ctx.compute_domtree();
-        ctx.eliminate_unreachable_code(isa).map_err(err)?;
-        ctx.remove_constant_phis(isa).map_err(err)?;
-        ctx.func.dfg.resolve_all_aliases();
-        let mut regalloc = regalloc2::Ctx::default();
-        let stencil = isa
-            .compile_function(&ctx.func, &ctx.domtree, &mut regalloc, false, &mut ctrl)
-            .map_err(err)?;
-        Ok(stencil.apply_params(&ctx.func.params))
+        prepare(&mut ctx, isa).map_err(|e| classify(isa, func, &e))?;
+        Ok(ctx.func)
     })
 }
 
-/// Runs the mid-end (`Context::optimize`) on `func` and verifies the result.
-pub fn optimize(isa: &dyn TargetIsa, func: &Function) -> Result<Function, CompileFailure> {
+fn optimize_prepared(isa: &dyn TargetIsa, func: &Function) -> Result<Function, CompileFailure> {
     guarded(isa, func, || {
         let mut ctx = Context::for_function(func.clone());
-        ctx.optimize(isa, &mut ControlPlane::default())
-            .map_err(|e| classify(isa, func, &e))?;
+        let err = |e: CodegenError| classify(isa, func, &e);
+        prepare(&mut ctx, isa).map_err(err)?;
+        ctx.egraph_pass(isa, &mut ControlPlane::default())
+            .map_err(err)?;
         ctx.verify(isa)
             .map_err(|e| failure(isa, func, FailureKind::Verifier, e.to_string()))?;
         Ok(ctx.func)
     })
 }
 
+/// Lowers a function [`prepare_function`] returned: instruction selection,
+/// register allocation (with regalloc2's checker if the ISA asks for it)
+/// and emission.
+pub fn lower(
+    isa: &dyn TargetIsa,
+    prepared: &Function,
+) -> Result<cranelift_codegen::CompiledCode, CompileFailure> {
+    let result = guarded(isa, prepared, || {
+        let mut ctx = Context::for_function(prepared.clone());
+        ctx.compute_cfg();
+        ctx.compute_domtree();
+        REGALLOC.with(|regalloc| {
+            let stencil = isa
+                .compile_function(
+                    &ctx.func,
+                    &ctx.domtree,
+                    &mut regalloc.borrow_mut(),
+                    false,
+                    &mut ControlPlane::default(),
+                )
+                .map_err(|e| classify(isa, prepared, &e))?;
+            Ok(stencil.apply_params(&ctx.func.params))
+        })
+    });
+    if matches!(&result, Err(f) if f.kind == FailureKind::Panic) {
+        // A panic may have left the allocator's state half-built.
+        REGALLOC.with(|r| *r.borrow_mut() = regalloc2::Ctx::default());
+    }
+    result
+}
+
+thread_local! {
+    /// regalloc2's working memory, reused across compilations on this
+    /// thread as `Context` does (a fresh one per function is mostly
+    /// allocator traffic).
+    static REGALLOC: RefCell<regalloc2::Ctx> = RefCell::new(regalloc2::Ctx::default());
+}
+
+/// The passes `Context::optimize` runs before the egraph (NaN
+/// canonicalisation is off in shoal's flags).
+fn prepare(ctx: &mut Context, isa: &dyn TargetIsa) -> Result<(), CodegenError> {
+    ctx.compute_cfg();
+    ctx.compute_domtree();
+    ctx.eliminate_unreachable_code(isa)?;
+    ctx.remove_constant_phis(isa)?;
+    ctx.func.dfg.resolve_all_aliases();
+    Ok(())
+}
+
+/// Runs the mid-end on `func` and verifies the result (the function the
+/// backends would lower at an optimising level).
+pub fn optimize(isa: &dyn TargetIsa, func: &Function) -> Result<Function, CompileFailure> {
+    prepare_function(isa, func, true, None)
+}
+
+/// [`optimize`] through a shared cache.
+pub fn optimize_cached(
+    isa: &dyn TargetIsa,
+    func: &Function,
+    cache: &MidEndCache,
+) -> Result<Function, CompileFailure> {
+    prepare_function(isa, func, true, Some(cache))
+}
+
+/// Runs the verifier on `func` with `isa`'s flags and pointer width (a
+/// module is verified ISA-independently when it is built; this adds the
+/// target-specific checks for a cross-compilation).
+pub fn verify_for(isa: &dyn TargetIsa, func: &Function) -> Result<(), CompileFailure> {
+    cranelift_codegen::verifier::verify_function(func, isa)
+        .map_err(|e| failure(isa, func, FailureKind::Verifier, e.to_string()))
+}
+
 /// Namespace of the trampolines' own names (`u4294967295:N`).
 pub const TRAMPOLINE_NAMESPACE: u32 = u32::MAX;
-
-/// The external name other functions use to refer to `target`.
-fn external_name_of(func: &mut Function, target: &UserFuncName) -> ExternalName {
-    match target {
-        UserFuncName::User(u) => ExternalName::User(func.declare_imported_user_function(u.clone())),
-        UserFuncName::Testcase(t) => ExternalName::TestCase(t.clone()),
-    }
-}
 
 /// Whether `sig` can be driven through a trampoline buffer.
 pub fn trampoline_compatible(sig: &Signature) -> bool {
@@ -280,20 +382,23 @@ pub fn trampoline_compatible(sig: &Signature) -> bool {
     })
 }
 
-/// Builds `function u4294967295:index(i64 buf)`, which loads the target's
-/// arguments from 16-byte slots at `buf`, calls `target` (colocated) and
-/// stores its results back into the slots.
-pub fn trampoline(isa: &dyn TargetIsa, target: &Function, index: u32) -> Function {
+/// Builds `function u4294967295:0(i64 buf)`, which loads the arguments of
+/// a function of signature `callee` from 16-byte slots at `buf`, calls
+/// `u4294967295:4294967295` (colocated; the linker points that call at the
+/// actual function) and stores its results back into the slots.
+pub fn trampoline(isa: &dyn TargetIsa, callee: &Signature) -> Function {
     let ptr = isa.pointer_type();
     let mut sig = Signature::new(isa.default_call_conv());
     sig.params.push(AbiParam::new(ptr));
-    let mut func =
-        Function::with_name_signature(UserFuncName::user(TRAMPOLINE_NAMESPACE, index), sig);
-    let name = external_name_of(&mut func, &target.name);
+    let mut func = Function::with_name_signature(UserFuncName::user(TRAMPOLINE_NAMESPACE, 0), sig);
+    let name = ExternalName::User(func.declare_imported_user_function(ir::UserExternalName {
+        namespace: TRAMPOLINE_NAMESPACE,
+        index: u32::MAX,
+    }));
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut func, &mut fctx);
-    let callee_sig = b.import_signature(target.signature.clone());
-    let callee = b.import_function(ExtFuncData {
+    let callee_sig = b.import_signature(callee.clone());
+    let callee_ref = b.import_function(ExtFuncData {
         name,
         signature: callee_sig,
         colocated: true,
@@ -305,8 +410,7 @@ pub fn trampoline(isa: &dyn TargetIsa, target: &Function, index: u32) -> Functio
     b.seal_block(block);
     let buf = b.block_params(block)[0];
     let flags = MemFlagsData::trusted();
-    let args: Vec<_> = target
-        .signature
+    let args: Vec<_> = callee
         .params
         .iter()
         .enumerate()
@@ -315,7 +419,7 @@ pub fn trampoline(isa: &dyn TargetIsa, target: &Function, index: u32) -> Functio
             b.ins().load(p.value_type, flags, base, offset)
         })
         .collect();
-    let call = b.ins().call(callee, &args);
+    let call = b.ins().call(callee_ref, &args);
     let results = b.inst_results(call).to_vec();
     for (i, r) in results.into_iter().enumerate() {
         let ty = b.func.dfg.value_type(r);
@@ -325,6 +429,50 @@ pub fn trampoline(isa: &dyn TargetIsa, target: &Function, index: u32) -> Functio
     b.ins().return_(&[]);
     b.finalize(isa.frontend_config());
     func
+}
+
+thread_local! {
+    /// Compiled trampolines by ISA family and callee signature.
+    static TRAMPOLINES: RefCell<HashMap<(&'static str, String), Rc<CompiledCode>>> =
+        RefCell::new(HashMap::new());
+}
+
+/// Entries kept in the trampoline cache before it is emptied (a bound on
+/// memory over a long campaign; a trampoline is a few hundred bytes).
+const TRAMPOLINE_CACHE_LIMIT: usize = 4096;
+
+/// The compiled trampoline for each of `funcs` whose signature a buffer can
+/// carry ([`trampoline_compatible`]), compiled with `isa` (an unoptimised
+/// ISA of the `family`, e.g. `host` or `pulley64`: trampolines are harness,
+/// and the calling convention does not depend on the opt level or on ISA
+/// extensions) and cached per thread by signature.
+pub(crate) fn trampolines(
+    family: &'static str,
+    isa: &dyn TargetIsa,
+    funcs: &[Function],
+) -> Result<Vec<Option<Rc<CompiledCode>>>, CompileFailure> {
+    funcs
+        .iter()
+        .map(|f| {
+            if !trampoline_compatible(&f.signature) {
+                return Ok(None);
+            }
+            let key = (family, f.signature.to_string());
+            if let Some(code) = TRAMPOLINES.with(|t| t.borrow().get(&key).cloned()) {
+                return Ok(Some(code));
+            }
+            let t = trampoline(isa, &f.signature);
+            let code = Rc::new(crate::coverage::paused(|| compile_code(isa, &t, false))?);
+            TRAMPOLINES.with(|t| {
+                let mut t = t.borrow_mut();
+                if t.len() >= TRAMPOLINE_CACHE_LIMIT {
+                    t.clear();
+                }
+                t.insert(key, code.clone());
+            });
+            Ok(Some(code))
+        })
+        .collect()
 }
 
 /// Base and immediate offset addressing slot `i` for a value of type `ty`.

@@ -1,6 +1,8 @@
 //! Compilation configurations for the native (and mid-end) executors:
 //! enumerable, printable, and turned into a Cranelift `TargetIsa`.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
 
 use cranelift_codegen::isa::{self, OwnedTargetIsa};
@@ -240,8 +242,17 @@ impl ClifConfig {
         shared_flags(self.opt_level, self.regalloc_checker)
     }
 
-    /// The host `TargetIsa` for this configuration.
+    /// The host `TargetIsa` for this configuration (built once per thread
+    /// and configuration, then shared).
     pub fn host_isa(&self) -> Result<OwnedTargetIsa, String> {
+        let key = format!(
+            "host {:?} {:?} {}",
+            self.features, self.opt_level, self.regalloc_checker
+        );
+        cached_isa(key, || self.build_host_isa())
+    }
+
+    fn build_host_isa(&self) -> Result<OwnedTargetIsa, String> {
         let mut builder =
             cranelift_native::builder_with_options(self.features == HostFeatures::Native)
                 .map_err(|e| format!("host ISA: {e}"))?;
@@ -273,9 +284,11 @@ impl ClifConfig {
     }
 }
 
-/// Shared Cranelift flags used by every shoal compilation: the verifier
-/// on, NaN canonicalisation off, LLVM ABI extensions on (so `i128`
-/// parameters are accepted by every calling convention), frame pointers on.
+/// Shared Cranelift flags used by every shoal compilation: NaN
+/// canonicalisation off, LLVM ABI extensions on (so `i128` parameters are
+/// accepted by every calling convention), frame pointers on. Cranelift's
+/// own verifier flag is off: [`super::compile::compile_code`] verifies the
+/// mid-end's output itself, once.
 pub fn shared_flags(opt_level: OptLevel, regalloc_checker: bool) -> settings::Flags {
     let mut b = settings::builder();
     let set = |b: &mut settings::Builder, name: &str, value: &str| {
@@ -284,7 +297,7 @@ pub fn shared_flags(opt_level: OptLevel, regalloc_checker: bool) -> settings::Fl
             .unwrap_or_else(|e| panic!("setting {name}={value}: {e}"));
     };
     set(&mut b, "opt_level", opt_level.as_str());
-    set(&mut b, "enable_verifier", "true");
+    set(&mut b, "enable_verifier", "false");
     set(&mut b, "enable_nan_canonicalization", "false");
     set(&mut b, "enable_llvm_abi_extensions", "true");
     // Cranelift 0.135's tail-call implementation asserts (panics) without
@@ -296,6 +309,40 @@ pub fn shared_flags(opt_level: OptLevel, regalloc_checker: bool) -> settings::Fl
         if regalloc_checker { "true" } else { "false" },
     );
     settings::Flags::new(b)
+}
+
+thread_local! {
+    /// ISAs built so far on this thread, by a key naming everything they
+    /// were built from. Building one (CPU feature detection, settings
+    /// parsing) costs about as much as compiling a small function.
+    static ISAS: RefCell<HashMap<String, OwnedTargetIsa>> = RefCell::new(HashMap::new());
+}
+
+fn cached_isa(
+    key: String,
+    build: impl FnOnce() -> Result<OwnedTargetIsa, String>,
+) -> Result<OwnedTargetIsa, String> {
+    if let Some(isa) = ISAS.with(|c| c.borrow().get(&key).cloned()) {
+        return Ok(isa);
+    }
+    let isa = build()?;
+    ISAS.with(|c| c.borrow_mut().insert(key, isa.clone()));
+    Ok(isa)
+}
+
+/// Looks up an ISA by triple name with the shared flags of `opt_level` and
+/// `regalloc_checker` ([`shared_flags`]) and extra ISA flags (`name` to
+/// enable, `name=value` to set); built once per thread, then shared.
+pub fn cached_isa_for(
+    triple: &str,
+    opt_level: OptLevel,
+    regalloc_checker: bool,
+    isa_flags: &[&str],
+) -> Result<OwnedTargetIsa, String> {
+    let key = format!("{triple} {opt_level:?} {regalloc_checker} {isa_flags:?}");
+    cached_isa(key, || {
+        isa_for(triple, shared_flags(opt_level, regalloc_checker), isa_flags)
+    })
 }
 
 /// Looks up an ISA by triple name with the given shared flags and extra

@@ -9,7 +9,7 @@ use std::fmt;
 
 use super::ClifModule;
 use super::compile::{self, CompileFailure, FailureKind};
-use super::config::{OptLevel, isa_for, shared_flags};
+use super::config::{OptLevel, cached_isa_for};
 use super::known::{self, KnownIssue};
 use cranelift_codegen::ir::Function;
 
@@ -100,24 +100,23 @@ pub fn check_function(
     func: &Function,
     opt_level: OptLevel,
 ) -> Result<(), Box<CrossIsaFailure>> {
-    let isa =
-        isa_for(target.triple, shared_flags(opt_level, true), target.flags).map_err(|message| {
-            Box::new(CrossIsaFailure {
-                target: target.name,
-                failure: CompileFailure {
-                    isa: target.triple.to_string(),
-                    flags: target.flags.join(" "),
-                    func: func.name.to_string(),
-                    kind: FailureKind::Unsupported,
-                    message,
-                },
-                known: None,
-            })
-        })?;
+    let isa = cached_isa_for(target.triple, opt_level, true, target.flags).map_err(|message| {
+        Box::new(CrossIsaFailure {
+            target: target.name,
+            failure: CompileFailure {
+                isa: target.triple.to_string(),
+                flags: target.flags.join(" "),
+                func: func.name.to_string(),
+                kind: FailureKind::Unsupported,
+                message,
+            },
+            known: None,
+        })
+    })?;
     let mut func = func.clone();
     func.signature.call_conv = adjust_call_conv(func.signature.call_conv, &*isa);
-    compile::compile_code(&*isa, &func, true)
-        .map(|_| ())
+    compile::verify_for(&*isa, &func)
+        .and_then(|()| compile::compile_code(&*isa, &func, true).map(|_| ()))
         .map_err(|failure| {
             Box::new(CrossIsaFailure {
                 target: target.name,

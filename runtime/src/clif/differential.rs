@@ -14,6 +14,7 @@ use std::rc::Rc;
 
 use cranelift_codegen::ir::{Function, Type};
 
+use super::compile::MidEndCache;
 use super::known::{self, KnownIssue};
 use super::native::NativeModule;
 use super::pulley::PulleyModule;
@@ -213,11 +214,15 @@ enum Instance {
     MidEnd(Vec<Function>),
 }
 
-fn instantiate(module: &ClifModule, executor: Executor) -> Result<Instance, ExecError> {
+fn instantiate(
+    module: &ClifModule,
+    executor: Executor,
+    cache: &MidEndCache,
+) -> Result<Instance, ExecError> {
     Ok(match executor {
-        Executor::Native(c) => Instance::Native(NativeModule::compile(module, &c)?),
-        Executor::Pulley(o) => Instance::Pulley(PulleyModule::compile(module, o)?),
-        Executor::MidEnd(c) => Instance::MidEnd(midend::optimize_module(module, &c)?),
+        Executor::Native(c) => Instance::Native(NativeModule::compile_cached(module, &c, cache)?),
+        Executor::Pulley(o) => Instance::Pulley(PulleyModule::compile_cached(module, o, cache)?),
+        Executor::MidEnd(c) => Instance::MidEnd(midend::optimize_module_cached(module, &c, cache)?),
     })
 }
 
@@ -252,6 +257,8 @@ enum Slot {
 /// The executors compiled for one part of a module.
 struct Group {
     module: ClifModule,
+    /// The mid-end's output for `module`, shared by its executors.
+    mid_end: MidEndCache,
     slots: Vec<(Executor, Slot)>,
     /// A new (not known) compile failure, which decides the verdict.
     failure: Option<(Executor, CompileFailure)>,
@@ -266,13 +273,14 @@ impl Group {
     fn new(module: ClifModule, executors: &[Executor]) -> Group {
         let mut group = Group {
             module,
+            mid_end: MidEndCache::default(),
             slots: Vec::with_capacity(executors.len()),
             failure: None,
             workarounds: RefCell::new(Vec::new()),
             rescued: RefCell::new(Vec::new()),
         };
         for &e in executors {
-            let slot = match instantiate(&group.module, e) {
+            let slot = match instantiate(&group.module, e, &group.mid_end) {
                 Ok(instance) => Slot::Ready(instance, Vec::new()),
                 Err(ExecError::Compile(f)) => group.compile_failed(e, f),
                 Err(_) => Slot::Skipped,
@@ -291,12 +299,20 @@ impl Group {
             return Slot::Known(k);
         }
         if let Some(w) = self.workaround(target)
-            && let Ok(instance) = instantiate(&w.module, e)
+            && let Ok(instance) = instantiate(&w.module, e, &w.mid_end)
         {
             return Slot::Ready(instance, w.issues.clone());
         }
         self.failure.get_or_insert((e, f));
         Slot::Skipped
+    }
+
+    /// Whether no executor failed to compile (known issues included): then
+    /// splitting the module by reachability would change nothing.
+    fn compiled_cleanly(&self) -> bool {
+        self.slots
+            .iter()
+            .all(|(_, slot)| matches!(slot, Slot::Ready(_, issues) if issues.is_empty()))
     }
 
     fn workaround(&self, target: &'static str) -> Option<Rc<known::Workaround>> {
@@ -316,7 +332,7 @@ impl Group {
         let instance = match cache.iter().find(|(x, _)| *x == e) {
             Some((_, i)) => i.clone(),
             None => {
-                let i = instantiate(&w.module, e).ok().map(Rc::new);
+                let i = instantiate(&w.module, e, &w.mid_end).ok().map(Rc::new);
                 cache.push((e, i.clone()));
                 i
             }
@@ -406,9 +422,10 @@ impl Group {
 /// Judges every invocation of `invocations` on `module` against the
 /// reference interpreter (with `fuel`).
 ///
-/// Each invocation runs on the part of the module reachable from its
-/// function, so one function a backend cannot compile does not silence the
-/// others; each executor compiles each such part once.
+/// Each executor compiles the whole module once. If some executor fails
+/// to compile it, each invocation runs instead on the part of the module
+/// reachable from its function, so one function a backend cannot compile
+/// does not silence the others (each executor compiles each part once).
 ///
 /// Returns `Err` only for invalid invocations (unknown function, wrong
 /// argument count or types).
@@ -425,6 +442,18 @@ pub fn judge_all(
         .filter(|e| module.targets_arch(e.target_name()))
         .collect();
     let executors = &executors[..];
+    // Usually every executor compiles the whole module: then each function
+    // is compiled once per executor and serves every invocation.
+    let whole = Group::new(module.clone(), executors);
+    if whole.compiled_cleanly() {
+        return invocations
+            .iter()
+            .map(|inv| {
+                let (_, ret_types) = module.check_invocation(inv)?;
+                whole.judge(inv, &ret_types, fuel)
+            })
+            .collect();
+    }
     let mut groups: Vec<(Vec<usize>, Group)> = Vec::new();
     let mut verdicts = Vec::with_capacity(invocations.len());
     for inv in invocations {

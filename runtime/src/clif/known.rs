@@ -27,7 +27,7 @@ use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{Function, Inst, InstBuilder, InstructionData, Opcode, Value, types};
 
 use super::ClifModule;
-use super::compile::{CompileFailure, FailureKind};
+use super::compile::{CompileFailure, FailureKind, MidEndCache};
 
 /// What kind of known issue an entry is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -340,12 +340,13 @@ pub fn match_compile_failure(
 }
 
 /// A module rewritten to avoid known bugs on one target.
-#[derive(Clone, Debug)]
 pub struct Workaround {
     /// The rewritten (and re-verified) module.
     pub module: ClifModule,
     /// The issues whose constructs were rewritten.
     pub issues: Vec<&'static KnownIssue>,
+    /// The mid-end's output for `module`, shared by its executors.
+    pub mid_end: MidEndCache,
 }
 
 /// Rewrites `module` around every known bug of `target` whose construct it
@@ -373,6 +374,7 @@ pub fn work_around(module: &ClifModule, target: &str) -> Option<Workaround> {
     Some(Workaround {
         module: rewritten,
         issues,
+        mid_end: MidEndCache::default(),
     })
 }
 

@@ -6,8 +6,9 @@
 use cranelift_codegen::CompiledCode;
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir::function::FunctionParameters;
-use cranelift_codegen::ir::{ExternalName, TrapCode};
+use cranelift_codegen::ir::{ExternalName, Function, TrapCode};
 use cranelift_codegen::{FinalizedMachReloc, FinalizedRelocTarget};
+use std::rc::Rc;
 
 use super::ExecError;
 use super::libcalls;
@@ -21,6 +22,54 @@ pub(crate) struct Piece<'a> {
     pub code: &'a CompiledCode,
     /// Its parameters (to resolve `ExternalName::User` references).
     pub params: &'a FunctionParameters,
+    /// For a trampoline: the piece every call in it goes to, whatever
+    /// name it was compiled with.
+    pub redirect: Option<usize>,
+}
+
+/// Linked functions plus their trampolines.
+pub(crate) struct LinkedModule {
+    /// The code.
+    pub linked: Linked,
+    /// Offset of each function's trampoline (None: no trampoline).
+    pub trampolines: Vec<Option<usize>>,
+}
+
+/// Links `funcs` (compiled as `codes`) followed by `tramps`, where
+/// `tramps[i]` (from [`super::compile::trampolines`]) calls `funcs[i]`.
+pub(crate) fn link_with_trampolines(
+    funcs: &[Function],
+    codes: &[CompiledCode],
+    tramps: &[Option<Rc<CompiledCode>>],
+) -> Result<LinkedModule, ExecError> {
+    let mut pieces: Vec<Piece<'_>> = funcs
+        .iter()
+        .zip(codes)
+        .map(|(f, code)| Piece {
+            name: f.name.to_string(),
+            code,
+            params: &f.params,
+            redirect: None,
+        })
+        .collect();
+    let mut slot = Vec::with_capacity(funcs.len());
+    for (i, (t, f)) in tramps.iter().zip(funcs).enumerate() {
+        slot.push(t.as_ref().map(|_| pieces.len()));
+        if let Some(code) = t {
+            pieces.push(Piece {
+                name: String::new(),
+                code,
+                params: &f.params,
+                redirect: Some(i),
+            });
+        }
+    }
+    let linked = link(&pieces, &|_| None)?;
+    let trampolines = slot.iter().map(|s| s.map(|p| linked.offsets[p])).collect();
+    Ok(LinkedModule {
+        linked,
+        trampolines,
+    })
 }
 
 /// Linked code.
@@ -99,6 +148,10 @@ fn resolve(
         FinalizedRelocTarget::ExternalName(ExternalName::LibCall(lc)) => {
             libcalls::native_address(*lc)
                 .ok_or_else(|| ExecError::Inconclusive(format!("unsupported libcall {lc}")))
+        }
+        FinalizedRelocTarget::ExternalName(_) if piece.redirect.is_some() => {
+            let i = piece.redirect.unwrap_or_default();
+            Ok(base + offsets[i])
         }
         FinalizedRelocTarget::ExternalName(name) => {
             let key = name.display(Some(piece.params)).to_string();

@@ -6,7 +6,7 @@
 
 use cranelift_codegen::ir::Function;
 
-use super::compile;
+use super::compile::{self, MidEndCache};
 use super::interp;
 use super::{ClifConfig, ClifModule, ExecError, Invocation, Outcome};
 
@@ -16,11 +16,24 @@ pub fn optimize_module(
     module: &ClifModule,
     config: &ClifConfig,
 ) -> Result<Vec<Function>, ExecError> {
+    optimize_module_cached(module, config, &MidEndCache::default())
+}
+
+/// [`optimize_module`] through `cache` (shared with the compiling
+/// executors of the same module).
+pub fn optimize_module_cached(
+    module: &ClifModule,
+    config: &ClifConfig,
+    cache: &MidEndCache,
+) -> Result<Vec<Function>, ExecError> {
     let isa = config.host_isa().map_err(ExecError::Inconclusive)?;
     module
         .functions()
         .iter()
-        .map(|f| compile::optimize(&*isa, f).map_err(ExecError::Compile))
+        .map(|f| {
+            compile::prepare_function(&*isa, f, config.mid_end, Some(cache))
+                .map_err(ExecError::Compile)
+        })
         .collect()
 }
 

@@ -11,12 +11,12 @@
 //! traps with `stk_ovf` instead of crashing. Code memory and the trap
 //! registration are released when the [`NativeModule`] is dropped.
 
-use cranelift_codegen::ir::{Function, Type};
+use cranelift_codegen::ir::Type;
 
-use super::compile;
-use super::link::{self, Piece};
+use super::compile::{self, MidEndCache};
+use super::link::{self, LinkedModule};
 use super::values;
-use super::{ClifConfig, ClifModule, ExecError, Invocation, Outcome};
+use super::{ClifConfig, ClifModule, ExecError, HostFeatures, Invocation, OptLevel, Outcome};
 use crate::native::{CodeMemory, CodeOptions, CodeRegistration, catch_traps, register_code_with};
 
 /// A module compiled and linked for the host.
@@ -34,49 +34,47 @@ impl NativeModule {
     /// Compiles every function of `module` (and a trampoline for each one
     /// with a supported signature) under `config`.
     pub fn compile(module: &ClifModule, config: &ClifConfig) -> Result<NativeModule, ExecError> {
+        NativeModule::compile_cached(module, config, &MidEndCache::default())
+    }
+
+    /// [`NativeModule::compile`], taking the mid-end's output from `cache`
+    /// (shared with the other executors of the same module).
+    pub fn compile_cached(
+        module: &ClifModule,
+        config: &ClifConfig,
+        cache: &MidEndCache,
+    ) -> Result<NativeModule, ExecError> {
         let isa = config.host_isa().map_err(ExecError::Inconclusive)?;
         let funcs = module.functions();
         let mut codes = Vec::with_capacity(funcs.len() * 2);
         for f in funcs {
-            let code =
-                compile::compile_code(&*isa, f, config.mid_end).map_err(ExecError::Compile)?;
-            codes.push(code);
-        }
-        // Trampolines: compiled like the functions (ISA, opt level), but
-        // they are harness, not test subject.
-        let mut tramp_funcs = Vec::new();
-        let mut tramp_of = vec![None; funcs.len()];
-        for (i, f) in funcs.iter().enumerate() {
-            if compile::trampoline_compatible(&f.signature) {
-                tramp_of[i] = Some(tramp_funcs.len());
-                tramp_funcs.push(compile::trampoline(&*isa, f, i as u32));
-            }
-        }
-        for t in &tramp_funcs {
-            let code = crate::coverage::paused(|| compile::compile_code(&*isa, t, true))
+            let code = compile::prepare_function(&*isa, f, config.mid_end, Some(cache))
+                .and_then(|prepared| compile::lower(&*isa, &prepared))
                 .map_err(ExecError::Compile)?;
             codes.push(code);
         }
-        let all: Vec<&Function> = funcs.iter().chain(&tramp_funcs).collect();
-        let pieces: Vec<Piece<'_>> = all
-            .iter()
-            .zip(&codes)
-            .map(|(f, code)| Piece {
-                name: f.name.to_string(),
-                code,
-                params: &f.params,
-            })
-            .collect();
-        let linked = link::link(&pieces, &|_| None)?;
+        // Harness code: one unoptimised baseline trampoline per signature
+        // serves every host configuration (same calling convention).
+        let tramp_isa = ClifConfig {
+            opt_level: OptLevel::None,
+            features: HostFeatures::Baseline,
+            mid_end: false,
+            regalloc_checker: false,
+            inject_fault: false,
+        }
+        .host_isa()
+        .map_err(ExecError::Inconclusive)?;
+        let tramps =
+            compile::trampolines("host", &*tramp_isa, funcs).map_err(ExecError::Compile)?;
+        let LinkedModule {
+            linked,
+            trampolines,
+        } = link::link_with_trampolines(funcs, &codes, &tramps)?;
         let options = CodeOptions {
             guard_page_is_stack_overflow: true,
         };
         let registration =
             register_code_with(linked.mem.addr(), linked.mem.len(), &linked.traps, options);
-        let trampolines = tramp_of
-            .iter()
-            .map(|t| t.map(|t| linked.offsets[funcs.len() + t]))
-            .collect();
         let ret_types = funcs
             .iter()
             .map(|f| f.signature.returns.iter().map(|r| r.value_type).collect())

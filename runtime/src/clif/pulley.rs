@@ -27,16 +27,16 @@ use cranelift_codegen::ir::{Function, TrapCode, Type};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use pulley_interpreter::interp::{DoneReason, TrapKind, Val, Vm, XRegVal};
 
-use super::compile;
-use super::config::{OptLevel, isa_for, shared_flags};
-use super::link::{self, Piece};
+use super::compile::{self, MidEndCache};
+use super::config::{OptLevel, cached_isa_for};
+use super::link::{self, LinkedModule};
 use super::values;
 use super::{ClifModule, ExecError, Invocation, Outcome};
 use crate::native::{CodeMemory, catch_memory_faults};
 
 /// The Pulley ISA shoal executes on (`pulley64`, host byte order).
 pub fn pulley64_isa(opt_level: OptLevel) -> Result<OwnedTargetIsa, String> {
-    isa_for("pulley64", shared_flags(opt_level, false), &[])
+    cached_isa_for("pulley64", opt_level, false, &[])
 }
 
 /// A module compiled and linked as Pulley bytecode.
@@ -73,43 +73,37 @@ fn trap_kind_code(kind: &TrapKind) -> Option<TrapCode> {
 impl PulleyModule {
     /// Compiles every function of `module` for `pulley64` at `opt_level`.
     pub fn compile(module: &ClifModule, opt_level: OptLevel) -> Result<PulleyModule, ExecError> {
+        PulleyModule::compile_cached(module, opt_level, &MidEndCache::default())
+    }
+
+    /// [`PulleyModule::compile`], taking the mid-end's output from `cache`
+    /// (shared with the other executors of the same module).
+    pub fn compile_cached(
+        module: &ClifModule,
+        opt_level: OptLevel,
+        cache: &MidEndCache,
+    ) -> Result<PulleyModule, ExecError> {
         let isa = pulley64_isa(opt_level).map_err(ExecError::Inconclusive)?;
-        let mut funcs: Vec<Function> = module.functions().to_vec();
-        for f in &mut funcs {
-            colocate_module_calls(f, module);
-        }
+        let mut funcs: Vec<Function> = Vec::with_capacity(module.functions().len());
         let mut codes = Vec::new();
-        for f in &funcs {
-            codes.push(compile::compile_code(&*isa, f, true).map_err(ExecError::Compile)?);
-        }
-        let mut tramp_funcs = Vec::new();
-        let mut tramp_of = vec![None; funcs.len()];
-        for (i, f) in funcs.iter().enumerate() {
-            if compile::trampoline_compatible(&f.signature) {
-                tramp_of[i] = Some(tramp_funcs.len());
-                tramp_funcs.push(compile::trampoline(&*isa, f, i as u32));
-            }
-        }
-        for t in &tramp_funcs {
-            let code = crate::coverage::paused(|| compile::compile_code(&*isa, t, true))
+        for f in module.functions() {
+            // The mid-end does not look at `colocated`; lowering does.
+            let mut prepared = compile::prepare_function(&*isa, f, true, Some(cache))
                 .map_err(ExecError::Compile)?;
-            codes.push(code);
+            colocate_module_calls(&mut prepared, module);
+            codes.push(compile::lower(&*isa, &prepared).map_err(ExecError::Compile)?);
+            let mut original = f.clone();
+            colocate_module_calls(&mut original, module);
+            funcs.push(original);
         }
-        let all: Vec<&Function> = funcs.iter().chain(&tramp_funcs).collect();
-        let pieces: Vec<Piece<'_>> = all
-            .iter()
-            .zip(&codes)
-            .map(|(f, code)| Piece {
-                name: f.name.to_string(),
-                code,
-                params: &f.params,
-            })
-            .collect();
-        let linked = link::link(&pieces, &|_| None)?;
-        let trampolines = tramp_of
-            .iter()
-            .map(|t| t.map(|t| linked.offsets[funcs.len() + t]))
-            .collect();
+        // Harness code: compiled unoptimised, once per signature.
+        let tramp_isa = pulley64_isa(OptLevel::None).map_err(ExecError::Inconclusive)?;
+        let tramps =
+            compile::trampolines("pulley64", &*tramp_isa, &funcs).map_err(ExecError::Compile)?;
+        let LinkedModule {
+            linked,
+            trampolines,
+        } = link::link_with_trampolines(&funcs, &codes, &tramps)?;
         let ret_types = funcs
             .iter()
             .map(|f| f.signature.returns.iter().map(|r| r.value_type).collect())
