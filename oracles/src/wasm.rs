@@ -5,7 +5,7 @@ use shoal_runtime::engine::Engine;
 use shoal_runtime::{Limits, Module};
 
 use crate::compare::{Difference, Fidelity};
-use crate::engines::{self, EngineKind};
+use crate::engines::{self, BuiltEngine, EngineKind};
 use crate::execute::{
     CaseError, Execution, Invocation, InvokeOutcome, check_case, execute, execute_prefix,
 };
@@ -14,7 +14,7 @@ use crate::verdict::{Cut, Discrepancy, Verdict, exhaustion_cut, judge_with, refe
 
 /// A set of executions to compare (index 0 is the reference).
 pub struct WasmOracle {
-    engines: Vec<(Box<dyn Engine>, Fidelity)>,
+    engines: Vec<BuiltEngine>,
     limits: Limits,
 }
 
@@ -48,7 +48,7 @@ impl WasmOracle {
     }
 
     /// An oracle over engines with explicit fidelities.
-    pub fn with_fidelity(engines: Vec<(Box<dyn Engine>, Fidelity)>, limits: Limits) -> WasmOracle {
+    pub fn with_fidelity(engines: Vec<BuiltEngine>, limits: Limits) -> WasmOracle {
         WasmOracle { engines, limits }
     }
 

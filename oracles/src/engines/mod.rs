@@ -199,10 +199,13 @@ pub fn external_set() -> Vec<EngineKind> {
     kinds
 }
 
+/// A built engine and how the oracle compares its executions.
+pub type BuiltEngine = (Box<dyn Engine>, Fidelity);
+
 /// Builds engines with their fidelities; kinds that fail to build (a JIT
 /// configuration this CPU cannot run) are left out, and their errors
 /// returned alongside.
-pub fn build_all(kinds: &[EngineKind]) -> (Vec<(Box<dyn Engine>, Fidelity)>, Vec<String>) {
+pub fn build_all(kinds: &[EngineKind]) -> (Vec<BuiltEngine>, Vec<String>) {
     let (mut built, mut errors) = (Vec::new(), Vec::new());
     for k in kinds {
         match k.build() {
