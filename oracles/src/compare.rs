@@ -8,8 +8,8 @@
 //!   NaNs of that width (the generators' NaN modes keep payload-carrying NaNs
 //!   out of memory; this is the safety net, not the primary defence).
 
-use shoal_runtime::Value;
 use shoal_runtime::num::{is_arithmetic_nan_f32, is_arithmetic_nan_f64};
+use shoal_runtime::{Trap, Value};
 
 use crate::execute::{Execution, FinalState, InvokeOutcome};
 
@@ -147,12 +147,52 @@ impl Difference {
     }
 }
 
-fn invoke_eq(a: &InvokeOutcome, b: &InvokeOutcome) -> bool {
+/// How faithfully an execution follows shoal's execution model, which
+/// decides how it is compared (see [`Scope`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fidelity {
+    /// A shoal engine: fuel, call depth and every trap kind exactly as
+    /// `shoal_runtime::trap` specifies. Compared on everything.
+    Exact,
+    /// An external engine (wasmtime, wasmi; `shoal_runtime::external`):
+    /// its fuel and stack bounds are its own, and it reports an
+    /// out-of-bounds `call_indirect` index as an out-of-bounds table
+    /// access. It is not compared from the invocation where the reference
+    /// or it ran out of fuel or call depth on (nor on final state then),
+    /// and `table out of bounds` equals `undefined element` for it.
+    External,
+}
+
+/// What to compare of two executions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scope {
+    /// Compare only this many invocations and no final state (`None`:
+    /// every invocation, then the final state).
+    pub invocations: Option<usize>,
+    /// Treat [`Trap::TableOutOfBounds`] and [`Trap::UndefinedElement`] as
+    /// one kind (an [`Fidelity::External`] execution is involved).
+    pub merge_table_traps: bool,
+}
+
+impl Scope {
+    /// Everything, exactly.
+    pub const FULL: Scope = Scope {
+        invocations: None,
+        merge_table_traps: false,
+    };
+}
+
+fn trap_eq(x: Trap, y: Trap, scope: Scope) -> bool {
+    let table = |t: Trap| matches!(t, Trap::TableOutOfBounds | Trap::UndefinedElement);
+    x == y || (scope.merge_table_traps && table(x) && table(y))
+}
+
+fn invoke_eq(a: &InvokeOutcome, b: &InvokeOutcome, scope: Scope) -> bool {
     match (a, b) {
         (InvokeOutcome::Ok(x), InvokeOutcome::Ok(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| value_eq(p, q))
         }
-        (InvokeOutcome::Trap(x), InvokeOutcome::Trap(y)) => x == y,
+        (InvokeOutcome::Trap(x), InvokeOutcome::Trap(y)) => trap_eq(*x, *y, scope),
         _ => false,
     }
 }
@@ -160,6 +200,11 @@ fn invoke_eq(a: &InvokeOutcome, b: &InvokeOutcome) -> bool {
 /// The first difference between two executions, `None` if they agree.
 /// Inconclusive executions must be filtered out before comparing.
 pub fn diff(a: &Execution, b: &Execution) -> Option<Difference> {
+    diff_in(a, b, Scope::FULL)
+}
+
+/// The first difference within `scope`, `None` if they agree there.
+pub fn diff_in(a: &Execution, b: &Execution, scope: Scope) -> Option<Difference> {
     match (a, b) {
         (
             Execution::Ran {
@@ -171,17 +216,23 @@ pub fn diff(a: &Execution, b: &Execution) -> Option<Difference> {
                 state: sb,
             },
         ) => {
-            if let Some(index) =
-                (0..ia.len().max(ib.len())).find(|&i| match (ia.get(i), ib.get(i)) {
-                    (Some(x), Some(y)) => !invoke_eq(x, y),
-                    _ => true,
-                })
-            {
+            let n = scope.invocations.unwrap_or(ia.len().max(ib.len()));
+            if let Some(index) = (0..n).find(|&i| match (ia.get(i), ib.get(i)) {
+                (Some(x), Some(y)) => !invoke_eq(x, y, scope),
+                _ => true,
+            }) {
                 return Some(Difference::Invocation { index });
             }
-            diff_state(sa, sb)
+            match scope.invocations {
+                None => diff_state(sa, sb),
+                Some(_) => None,
+            }
         }
-        (Execution::InstantiationTrap(x), Execution::InstantiationTrap(y)) if x == y => None,
+        (Execution::InstantiationTrap(x), Execution::InstantiationTrap(y))
+            if trap_eq(*x, *y, scope) =>
+        {
+            None
+        }
         (Execution::EngineFailure(_), _) | (_, Execution::EngineFailure(_)) => {
             Some(Difference::EngineFailure)
         }
@@ -218,6 +269,7 @@ fn diff_state(a: &FinalState, b: &FinalState) -> Option<Difference> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::execute::FinalState;
 
     #[test]
     fn scalar_nans_agree_but_zero_signs_do_not() {
@@ -240,6 +292,42 @@ mod tests {
         assert!(value_eq(&Value::V128(a), &Value::V128(b)));
         let c = 0x7fc0_1234u128 | (6u128 << 32);
         assert!(!value_eq(&Value::V128(a), &Value::V128(c)));
+    }
+
+    #[test]
+    fn scopes_limit_what_is_compared() {
+        let ran = |outcomes: Vec<InvokeOutcome>, mem: u8| Execution::Ran {
+            invocations: outcomes,
+            state: FinalState {
+                memories: vec![("m".into(), vec![mem])],
+                ..FinalState::default()
+            },
+        };
+        let ok = |v| InvokeOutcome::Ok(vec![Value::I32(v)]);
+        let a = ran(vec![ok(1), ok(2)], 0);
+        let b = ran(vec![ok(1), ok(3)], 1);
+        assert_eq!(diff(&a, &b), Some(Difference::Invocation { index: 1 }));
+        let first = Scope {
+            invocations: Some(1),
+            merge_table_traps: false,
+        };
+        assert_eq!(
+            diff_in(&a, &b, first),
+            None,
+            "neither invocation 1 nor state"
+        );
+        let truncated = ran(vec![ok(1)], 7);
+        assert_eq!(diff_in(&a, &truncated, first), None);
+        assert!(diff(&a, &truncated).is_some());
+        let t = |k| ran(vec![InvokeOutcome::Trap(k)], 0);
+        let (oob, undef) = (t(Trap::TableOutOfBounds), t(Trap::UndefinedElement));
+        assert!(diff(&oob, &undef).is_some());
+        let merged = Scope {
+            merge_table_traps: true,
+            ..Scope::FULL
+        };
+        assert_eq!(diff_in(&oob, &undef, merged), None);
+        assert!(diff_in(&oob, &t(Trap::Unreachable), merged).is_some());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use shoal_runtime::engine::{Engine, Extern, InstantiateError, Store};
+use shoal_runtime::incident::{self, Incident};
 use shoal_runtime::{Limits, Module, Trap, Value};
 
 pub use shoal_generators::Invocation;
@@ -94,10 +95,44 @@ pub fn execute(
     invocations: &[Invocation],
     limits: Limits,
 ) -> Execution {
-    let run = AssertUnwindSafe(|| execute_inner(engine, module, invocations, limits));
-    match catch_unwind(run) {
+    execute_prefix(engine, module, invocations, limits, true)
+}
+
+/// Like [`execute`], but the final state is read only when `final_state`
+/// is set (an execution compared on a prefix of the invocations, see
+/// `verdict::Cut`, passes only that prefix and no final state).
+///
+/// [Incidents](shoal_runtime::incident) the engine reports decide the
+/// outcome: a host allocation refused below the growth caps makes the
+/// execution [`Execution::Inconclusive`], an engine error makes it an
+/// [`Execution::EngineFailure`].
+pub fn execute_prefix(
+    engine: &dyn Engine,
+    module: &Module,
+    invocations: &[Invocation],
+    limits: Limits,
+    final_state: bool,
+) -> Execution {
+    incident::take();
+    let run = AssertUnwindSafe(|| execute_inner(engine, module, invocations, limits, final_state));
+    let execution = match catch_unwind(run) {
         Ok(e) => e,
         Err(payload) => Execution::EngineFailure(format!("panic: {}", panic_message(&payload))),
+    };
+    // A panic may leave an incident behind; never let it leak into the
+    // next execution on this thread.
+    match (incident::take(), execution) {
+        (_, e @ Execution::EngineFailure(_)) => e,
+        (Some(i), _) => from_incident(i),
+        (None, e) => e,
+    }
+}
+
+/// The execution an incident turns into.
+fn from_incident(i: Incident) -> Execution {
+    match i {
+        Incident::Refused(_) => Execution::Inconclusive(i.to_string()),
+        Incident::EngineError(_) => Execution::EngineFailure(i.to_string()),
     }
 }
 
@@ -117,6 +152,7 @@ fn execute_inner(
     module: &Module,
     invocations: &[Invocation],
     limits: Limits,
+    want_state: bool,
 ) -> Execution {
     let mut store = engine.new_store(limits);
     let instance = match store.instantiate(module, &[]) {
@@ -127,6 +163,10 @@ fn execute_inner(
     };
     let mut outcomes = Vec::with_capacity(invocations.len());
     for inv in invocations {
+        // An incident ends the execution: what follows would say nothing.
+        if let Some(i) = incident::take() {
+            return from_incident(i);
+        }
         let Some(Extern::Func(f)) = store.export(instance, &inv.export) else {
             return Execution::EngineFailure(format!("engine lost export `{}`", inv.export));
         };
@@ -135,7 +175,11 @@ fn execute_inner(
             Err(t) => InvokeOutcome::Trap(t),
         });
     }
-    let state = final_state(store.as_ref(), store.exports(instance));
+    let state = if want_state {
+        final_state(store.as_ref(), store.exports(instance))
+    } else {
+        FinalState::default()
+    };
     Execution::Ran {
         invocations: outcomes,
         state,

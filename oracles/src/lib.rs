@@ -2,6 +2,7 @@
 //! configurations, compare outcomes, classify, deduplicate and describe
 //! findings.
 //!
+//! * [`engines`]: the executions, as a typed enum with parseable names;
 //! * [`execute`]: one case on one engine → an [`execute::Execution`];
 //! * [`compare`]: exact, NaN-payload-tolerant comparison;
 //! * [`verdict`]: agree / discrepancy (attributed) / inconclusive;
@@ -12,6 +13,7 @@
 
 pub mod campaign;
 pub mod compare;
+pub mod engines;
 pub mod execute;
 pub mod finding;
 pub mod fuzzing;

@@ -4,14 +4,17 @@
 use shoal_runtime::engine::Engine;
 use shoal_runtime::{Limits, Module};
 
-use crate::compare::Difference;
-use crate::execute::{CaseError, Execution, Invocation, InvokeOutcome, check_case, execute};
+use crate::compare::{Difference, Fidelity};
+use crate::engines::{self, BuiltEngine, EngineKind};
+use crate::execute::{
+    CaseError, Execution, Invocation, InvokeOutcome, check_case, execute, execute_prefix,
+};
 use crate::finding::{Finding, signature};
-use crate::verdict::{Discrepancy, Verdict, judge};
+use crate::verdict::{Cut, Discrepancy, Verdict, exhaustion_cut, judge_with, reference_index};
 
 /// A set of executions to compare (index 0 is the reference).
 pub struct WasmOracle {
-    engines: Vec<Box<dyn Engine>>,
+    engines: Vec<BuiltEngine>,
     limits: Limits,
 }
 
@@ -20,6 +23,8 @@ pub struct WasmOracle {
 pub struct CaseReport {
     /// Name of each execution.
     pub names: Vec<String>,
+    /// How each execution was compared.
+    pub fidelity: Vec<Fidelity>,
     /// What each execution observed.
     pub executions: Vec<Execution>,
     /// The judgement.
@@ -28,27 +33,77 @@ pub struct CaseReport {
 
 impl WasmOracle {
     /// An oracle over `engines` (at least two; the first is the reference).
+    /// Each engine's [`Fidelity`] follows from its name
+    /// ([`engines::fidelity_of_name`]): engines named like an external
+    /// [`EngineKind`] are compared as external, all others exactly.
     pub fn new(engines: Vec<Box<dyn Engine>>, limits: Limits) -> WasmOracle {
+        let engines = engines
+            .into_iter()
+            .map(|e| {
+                let f = engines::fidelity_of_name(&e.name());
+                (e, f)
+            })
+            .collect();
         WasmOracle { engines, limits }
+    }
+
+    /// An oracle over engines with explicit fidelities.
+    pub fn with_fidelity(engines: Vec<BuiltEngine>, limits: Limits) -> WasmOracle {
+        WasmOracle { engines, limits }
+    }
+
+    /// An oracle over engine kinds (the first is the reference); fails if
+    /// one cannot be built.
+    pub fn from_kinds(kinds: &[EngineKind], limits: Limits) -> Result<WasmOracle, String> {
+        let engines = kinds
+            .iter()
+            .map(|k| Ok((k.build()?, k.fidelity())))
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(WasmOracle { engines, limits })
     }
 
     /// Names of the executions, in order.
     pub fn names(&self) -> Vec<String> {
-        self.engines.iter().map(|e| e.name()).collect()
+        self.engines.iter().map(|(e, _)| e.name()).collect()
     }
 
-    /// Runs one case on every execution and judges it.
+    /// Runs one case on every execution and judges it. Exact executions
+    /// run first; external ones then run only the invocations before the
+    /// reference ran out of fuel or call depth (see [`crate::verdict`]).
     pub fn run(&self, wasm: &[u8], invocations: &[Invocation]) -> Result<CaseReport, CaseError> {
         let module = Module::new(wasm)?;
         check_case(&module, invocations)?;
-        let executions: Vec<Execution> = self
-            .engines
-            .iter()
-            .map(|e| execute(e.as_ref(), &module, invocations, self.limits))
-            .collect();
-        let verdict = judge(&executions);
+        let fidelity: Vec<Fidelity> = self.engines.iter().map(|(_, f)| *f).collect();
+        let mut executions: Vec<Option<Execution>> = vec![None; self.engines.len()];
+        for (i, (engine, f)) in self.engines.iter().enumerate() {
+            if *f == Fidelity::Exact {
+                executions[i] = Some(execute(engine.as_ref(), &module, invocations, self.limits));
+            }
+        }
+        let reference = reference_index(&fidelity);
+        let cut = executions[reference]
+            .as_ref()
+            .map_or(Cut::Nothing, exhaustion_cut);
+        for (i, (engine, _)) in self.engines.iter().enumerate() {
+            if executions[i].is_some() {
+                continue;
+            }
+            let engine = engine.as_ref();
+            executions[i] = Some(match cut {
+                Cut::Nothing => execute(engine, &module, invocations, self.limits),
+                Cut::At(k) => {
+                    execute_prefix(engine, &module, &invocations[..k], self.limits, false)
+                }
+                Cut::Everything => Execution::Inconclusive(
+                    "the reference ran out of fuel or call depth while instantiating".into(),
+                ),
+            });
+        }
+        let executions: Vec<Execution> = executions.into_iter().flatten().collect();
+        let verdict = judge_with(&executions, &fidelity);
         Ok(CaseReport {
             names: self.names(),
+            fidelity,
             executions,
             verdict,
         })

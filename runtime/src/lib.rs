@@ -8,6 +8,8 @@
 pub mod clif;
 pub mod coverage;
 pub mod engine;
+pub mod external;
+pub mod incident;
 pub mod interp;
 pub mod jit;
 pub mod module;

@@ -126,7 +126,7 @@ fn translate_all(
     let mark = store.code.mark();
     let mut funcs = Vec::with_capacity(module.bodies.len());
     for def in 0..module.bodies.len() as u32 {
-        match translate(&mut store.code, module, link, def) {
+        match translate(&mut store.code, module, link, def, store.fault) {
             Ok(f) => funcs.push(FuncInst::Wasm(f)),
             Err(e) => {
                 store.code.rollback(mark);

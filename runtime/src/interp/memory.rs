@@ -5,8 +5,8 @@
 //! 65536 pages for memory32 and 2^48 pages for memory64) and the
 //! deterministic cap `Limits::max_memory_pages`: growing past it returns
 //! -1, as the spec permits a host to. Should the host allocator refuse a
-//! size below the cap, growth returns -1 too (non-deterministic, but never
-//! a crash).
+//! size below the cap, growth returns -1 too (never a crash) and reports a
+//! [`crate::incident`] refusal, which makes the execution inconclusive.
 
 use std::alloc::{Layout, alloc_zeroed};
 
@@ -83,7 +83,7 @@ impl MemInst {
 
     /// `memory.grow`: the old page count, or `None` when the declared
     /// maximum or the growth cap `cap` (pages) forbids it, or the host
-    /// cannot allocate.
+    /// cannot allocate (then a refusal incident is reported too).
     pub fn grow(&mut self, delta: u64, cap: u64) -> Option<u64> {
         let old = self.pages();
         let new = old.checked_add(delta)?;
@@ -92,7 +92,13 @@ impl MemInst {
         }
         if delta > 0 {
             let limit = spec_max_pages(&self.ty).min(cap).saturating_mul(PAGE_SIZE);
-            self.extend_to(new.checked_mul(PAGE_SIZE)?, limit)?;
+            let grown = new
+                .checked_mul(PAGE_SIZE)
+                .and_then(|len| self.extend_to(len, limit));
+            if grown.is_none() {
+                crate::incident::refused(format!("interp: memory.grow to {new} pages"));
+                return None;
+            }
         }
         Some(old)
     }
@@ -207,6 +213,22 @@ mod tests {
         assert_eq!(big.grow(0, 2), Some(2));
         let mut small = mem(0, None, false);
         assert_eq!(small.grow(65537, u64::MAX), None);
+    }
+
+    #[test]
+    fn host_refusal_below_the_cap_is_an_incident() {
+        crate::incident::take();
+        let mut m = mem(0, None, true);
+        // 2^40 pages (2^56 bytes): no host can allocate it.
+        assert_eq!(m.grow(1 << 40, u64::MAX), None);
+        assert!(matches!(
+            crate::incident::take(),
+            Some(crate::incident::Incident::Refused(_))
+        ));
+        // Refusals by the cap or the declared maximum are deterministic.
+        assert_eq!(m.grow(3, 2), None);
+        assert_eq!(crate::incident::take(), None);
+        assert_eq!(m.grow(1, 2), Some(0));
     }
 
     #[test]

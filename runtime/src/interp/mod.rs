@@ -21,6 +21,7 @@
 pub mod bench;
 mod code;
 mod exec;
+mod fault;
 mod instantiate;
 mod memory;
 mod ops;
@@ -29,6 +30,7 @@ mod store;
 mod table;
 mod translate;
 
+pub use fault::{FaultyInterpEngine, InterpFault};
 pub use store::InterpStore;
 
 use crate::engine::{Engine, Store};

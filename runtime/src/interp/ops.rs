@@ -34,9 +34,18 @@ pub(crate) fn simple(op: &O<'_>) -> Option<Simple> {
 macro_rules! same_name_ops {
     ($($name:ident)*) => {
         /// Operators that map one-to-one onto the op of the same name.
-        fn same_name(op: &O<'_>) -> Option<Op> {
+        pub(crate) fn same_name(op: &O<'_>) -> Option<Op> {
             Some(match op {
                 $(O::$name => Op::$name,)*
+                _ => return None,
+            })
+        }
+
+        /// The operator among those of [`same_name`] whose wasmparser
+        /// variant is called `ident` (e.g. `I32Add`).
+        pub(crate) fn same_name_operator(ident: &str) -> Option<O<'static>> {
+            Some(match ident {
+                $(stringify!($name) => O::$name,)*
                 _ => return None,
             })
         }

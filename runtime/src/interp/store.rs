@@ -182,6 +182,8 @@ pub struct InterpStore {
     pub(crate) exec: ExecState,
     pub(crate) types: Types,
     pub(crate) instances: Vec<Vec<(String, Extern)>>,
+    /// Test-only mistranslation applied to every function instantiated.
+    pub(crate) fault: Option<super::fault::InterpFault>,
 }
 
 impl InterpStore {
@@ -194,6 +196,7 @@ impl InterpStore {
             exec: ExecState::default(),
             types: Types::default(),
             instances: Vec::new(),
+            fault: None,
         }
     }
 

@@ -4,8 +4,9 @@
 //! Elements are stored as `u64` reference slots (see `code`: 0 is null).
 //! Growth follows the declared maximum (at most 2^32 - 1 elements for a
 //! 32-bit table) and the deterministic cap `Limits::max_table_elems`:
-//! growing past it returns -1, as the spec permits a host to (and so does
-//! an allocation the host refuses).
+//! growing past it returns -1, as the spec permits a host to. An allocation
+//! the host refuses below the cap returns -1 too and reports a
+//! [`crate::incident`] refusal (the execution is then inconclusive).
 
 use super::memory::range;
 use crate::trap::Trap;
@@ -35,7 +36,13 @@ impl TableInst {
         if new > max || new > cap {
             return None;
         }
-        self.elems.try_reserve(delta as usize).ok()?;
+        let reserved = usize::try_from(delta)
+            .ok()
+            .and_then(|d| self.elems.try_reserve(d).ok());
+        if reserved.is_none() {
+            crate::incident::refused(format!("interp: table.grow to {new} elements"));
+            return None;
+        }
         self.elems.resize(new as usize, init);
         Some(old)
     }
@@ -112,5 +119,16 @@ mod tests {
         assert_eq!(t.grow(u32::MAX as u64, 0, u64::MAX), None);
         assert_eq!(t.grow(98, 0, 100), None);
         assert_eq!(t.grow(97, 0, 100), Some(3));
+        assert_eq!(
+            crate::incident::take(),
+            None,
+            "cap refusals are deterministic"
+        );
+        t.ty.table64 = true;
+        assert_eq!(t.grow(1 << 60, 0, u64::MAX), None);
+        assert!(matches!(
+            crate::incident::take(),
+            Some(crate::incident::Incident::Refused(_))
+        ));
     }
 }

@@ -13,6 +13,7 @@
 use wasmparser::{BlockType, MemArgTarget, Operator as O};
 
 use super::code::{BrTarget, MemArg, Op, SimdEntry};
+use super::fault::InterpFault;
 use super::ops::{Simple, describe, simple};
 use super::store::{CodeArena, WasmFunc};
 use crate::module::Module;
@@ -88,7 +89,7 @@ impl Ctrl {
 }
 
 /// Operator arities of the fixed-arity operators need no module context.
-struct NoModule;
+pub(crate) struct NoModule;
 
 impl wasmparser::ModuleArity for NoModule {
     fn sub_type_at(&self, _: u32) -> Option<&wasmparser::SubType> {
@@ -123,14 +124,18 @@ struct Translator<'a> {
     max_height: u32,
     /// Nesting depth of blocks opened inside skipped (unreachable) code.
     skip: u32,
+    /// Test-only deliberate mistranslation (see [`InterpFault`]).
+    fault: Option<InterpFault>,
 }
 
-/// Translates defined function `def_idx` of `module` into `arena`.
+/// Translates defined function `def_idx` of `module` into `arena`
+/// (mistranslating per `fault`, a test-only switch, when given).
 pub(crate) fn translate(
     arena: &mut CodeArena,
     module: &Module,
     link: &Link,
     def_idx: u32,
+    fault: Option<InterpFault>,
 ) -> Result<WasmFunc> {
     let func_idx = module.num_imported_funcs + def_idx;
     let ty = module.func_type(func_idx);
@@ -162,6 +167,7 @@ pub(crate) fn translate(
         height: nlocals,
         max_height: nlocals,
         skip: 0,
+        fault,
     };
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
     while !t.ctrl.is_empty() {
@@ -438,6 +444,7 @@ impl Translator<'_> {
             .ok_or_else(|| format!("operator {op:?} has no fixed arity"))?;
         match simple(&op) {
             Some(Simple::Emit(o)) => {
+                let o = self.fault.map_or(o, |f| f.apply(o));
                 self.emit(o);
             }
             Some(Simple::Nothing) => {}

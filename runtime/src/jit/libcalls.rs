@@ -137,6 +137,11 @@ unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u6
     if new > max || new > cap {
         return u64::MAX;
     }
+    let additional = (new - old) as usize;
+    if t.elems.try_reserve(additional).is_err() {
+        crate::incident::refused(format!("jit: table.grow to {new} elements"));
+        return u64::MAX;
+    }
     t.elems.resize(new as usize, init);
     t.sync();
     old

@@ -11,7 +11,9 @@
 //! larger mapping (generated code reloads the base on every access).
 //!
 //! Growth follows [`crate::trap::Limits`]: beyond the declared maximum or
-//! `max_memory_pages` it fails with -1.
+//! `max_memory_pages` it fails with -1. When the host refuses the mapping
+//! below those, growth fails with -1 too and reports a
+//! [`crate::incident`] refusal (the execution is then inconclusive).
 
 use crate::jit::vmctx::VMMemory;
 use crate::values::{MemoryType, PAGE_SIZE};
@@ -107,21 +109,36 @@ impl LinearMemory {
     }
 
     /// `memory.grow`: the old page count, or `None` when the declared
-    /// maximum or `cap_pages` forbids it (or the host refuses).
+    /// maximum or `cap_pages` forbids it, or the host refuses (then a
+    /// refusal incident is reported too).
     pub fn grow(&mut self, delta: u64, cap_pages: u64) -> Option<u64> {
         let old = self.pages();
         let new = old.checked_add(delta)?;
         if new > spec_max_pages(&self.ty) || new > cap_pages {
             return None;
         }
-        let new_len = usize::try_from(new.checked_mul(PAGE_SIZE)?).ok()?;
+        match self.grow_to(new) {
+            Ok(()) => Some(old),
+            Err(e) => {
+                crate::incident::refused(format!("jit: memory.grow to {new} pages: {e}"));
+                None
+            }
+        }
+    }
+
+    /// Makes the memory `pages` pages long (at least its current size).
+    fn grow_to(&mut self, pages: u64) -> Result<(), String> {
+        let new_len = pages
+            .checked_mul(PAGE_SIZE)
+            .and_then(|l| usize::try_from(l).ok())
+            .ok_or("size overflows the address space")?;
         let old_len = self.vm.len as usize;
         if new_len > self.reserved {
-            self.relocate(new_len).ok()?;
+            self.relocate(new_len)?;
         }
-        self.make_accessible(old_len, new_len).ok()?;
+        self.make_accessible(old_len, new_len)?;
         self.vm.len = new_len as u64;
-        Some(old)
+        Ok(())
     }
 
     /// Moves the contents to a reservation of at least `min` bytes, keeping
@@ -237,6 +254,21 @@ mod tests {
             assert_eq!(m.grow(u64::MAX, u64::MAX), None);
         }
         assert!(LinearMemory::new(ty(5, None, false), false, 4).is_err());
+    }
+
+    #[test]
+    fn host_refusal_below_the_cap_is_an_incident() {
+        crate::incident::take();
+        let mut m = LinearMemory::new(ty(0, None, true), false, u64::MAX).unwrap();
+        // 2^40 pages (2^56 bytes) of address space: no host has it.
+        assert_eq!(m.grow(1 << 40, u64::MAX), None);
+        assert!(matches!(
+            crate::incident::take(),
+            Some(crate::incident::Incident::Refused(_))
+        ));
+        assert_eq!(m.grow(3, 2), None, "the cap is deterministic");
+        assert_eq!(crate::incident::take(), None);
+        assert_eq!(m.grow(2, 2), Some(0));
     }
 
     #[test]
