@@ -5,8 +5,9 @@
 //! Configuration: the wasm features of
 //! [`SUPPORTED_FEATURES`](crate::module::SUPPORTED_FEATURES), eager
 //! compilation, fuel metering with wasmi's default operator costs (0 or 1
-//! each) and no per-byte charges of bulk operations or compilation (so
-//! [`fuel_budget`](super::fuel_budget) bounds them), recursion depth
+//! each), the smallest per-byte charges of bulk operations and growth and
+//! none for compilation (so [`fuel_budget_bulk`](super::fuel_budget_bulk)
+//! bounds them), recursion depth
 //! [`recursion_bound`](super::recursion_bound). Limits, traps and addresses
 //! follow the rules in [`super`].
 
@@ -14,7 +15,7 @@ use std::collections::HashMap;
 
 use ::wasmi as wi;
 
-use super::{ExportNames, check_caps, export_everything, fuel_budget, recursion_bound};
+use super::{ExportNames, check_caps, export_everything, fuel_budget_bulk, recursion_bound};
 use crate::engine::{
     Engine, Extern, GlobalAddr, HostFunc, InstanceId, InstantiateError, MemAddr, Store, TableAddr,
     check_imports,
@@ -49,6 +50,10 @@ impl WasmiEngine {
     }
 }
 
+/// Bytes a bulk operation may touch per unit of fuel (as few units as
+/// wasmi allows; [`fuel_budget_bulk`] accounts for them).
+const BYTES_PER_FUEL: u32 = u32::MAX;
+
 fn config(max_recursion_depth: usize) -> wi::Config {
     let mut c = wi::Config::default();
     c.wasm_mutable_global(true)
@@ -68,7 +73,7 @@ fn config(max_recursion_depth: usize) -> wi::Config {
         .floats(true)
         .consume_fuel(true)
         .fuel_cost(wi::CustomFuelCosts {
-            bytes_copied_per_fuel: u32::MAX,
+            bytes_copied_per_fuel: BYTES_PER_FUEL,
             fuel_per_bytes_translated: 0,
             fuel_per_bytes_validated: 0,
         })
@@ -461,7 +466,8 @@ impl Store for WasmiStore {
         let compiled = wi::Module::new(self.store.engine(), &bytes)
             .map_err(|e| InstantiateError::Engine(format!("wasmi: {e}")))?;
         let externs: Vec<wi::Extern> = imports.iter().map(|e| self.wi_extern(*e)).collect();
-        self.budget = match (self.budget, fuel_budget(module, &self.limits)) {
+        let budget = fuel_budget_bulk(module, &self.limits, u64::from(BYTES_PER_FUEL));
+        self.budget = match (self.budget, budget) {
             (Some(a), Some(b)) => Some(a.max(b)),
             _ => None,
         };
