@@ -10,6 +10,10 @@
 //!     --example differential -- --cases 2000 --engines interp,wasmtime,wasmi
 //! ```
 //!
+//! With `--case FILE` it judges that one serialized test case instead (a
+//! finding's `case.wasm`, a corpus or regression file) and prints every
+//! execution's outcomes and the verdict.
+//!
 //! Flags: `--cases N` (default 2000), `--generators wasm,smith` (default
 //! both), `--engines <list>` (default `engines::default_set()`: the
 //! interpreter, three JIT configurations and every external engine compiled
@@ -29,11 +33,12 @@ use shoal_oracles::compare::Fidelity;
 use shoal_oracles::engines::{EngineKind, default_set};
 use shoal_oracles::targets::campaign_limits;
 use shoal_oracles::verdict::{Cut, Verdict, exhaustion_cut, reference_index};
-use shoal_oracles::wasm::{WasmOracle, finding};
+use shoal_oracles::wasm::{WasmOracle, describe, finding, render_execution};
 use shoal_runtime::Limits;
 use shoal_runtime::coverage::{collect, install_logger};
 
 struct Options {
+    case: Option<PathBuf>,
     cases: u64,
     generators: Vec<GeneratorKind>,
     engines: Vec<EngineKind>,
@@ -45,6 +50,7 @@ struct Options {
 
 fn parse_args() -> Result<Options, String> {
     let mut o = Options {
+        case: None,
         cases: 2000,
         generators: vec![GeneratorKind::Wasm, GeneratorKind::Smith],
         engines: default_set(),
@@ -58,6 +64,7 @@ fn parse_args() -> Result<Options, String> {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         let number = |v: String| v.parse::<u64>().map_err(|e| format!("{flag}: {e}"));
         match flag.as_str() {
+            "--case" => o.case = Some(PathBuf::from(value()?)),
             "--cases" => o.cases = number(value()?)?,
             "--jobs" => o.jobs = number(value()?)?.max(1) as usize,
             "--seed" => o.seed = number(value()?)?,
@@ -172,6 +179,9 @@ fn main() -> ExitCode {
         eprintln!("differential: {e}");
         return ExitCode::from(2);
     }
+    if let Some(path) = &o.case {
+        return judge_file(&o, path);
+    }
     install_logger();
     let names: Vec<String> = o.engines.iter().map(|k| k.to_string()).collect();
     eprintln!("engines: {}", names.join(" "));
@@ -204,6 +214,51 @@ fn main() -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Judges one case file and prints the outcomes; exit 1 on a discrepancy.
+fn judge_file(o: &Options, path: &std::path::Path) -> ExitCode {
+    let case = match std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| TestCase::from_bytes(&b).map_err(|e| e.to_string()))
+    {
+        Ok(TestCase::Wasm(c)) => c,
+        Ok(TestCase::Clif(_)) => {
+            eprintln!("differential: {} is a CLIF case", path.display());
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("differential: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let oracle = match WasmOracle::from_kinds(&o.engines, o.limits) {
+        Ok(oracle) => oracle,
+        Err(e) => {
+            eprintln!("differential: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = match oracle.run(&case.module, &case.invocations) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("differential: invalid case: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for (name, e) in report.names.iter().zip(&report.executions) {
+        println!("{name}: {}", render_execution(e));
+    }
+    match &report.verdict {
+        Verdict::Discrepancy(d) => {
+            println!("discrepancy: {}", describe(&report, d, &case.invocations));
+            ExitCode::from(1)
+        }
+        v => {
+            println!("{v:?}");
+            ExitCode::SUCCESS
+        }
     }
 }
 

@@ -321,16 +321,40 @@ fn map_trap(t: wi::TrapCode) -> Option<Trap> {
     })
 }
 
-/// The trap behind a wasmi error: a wasm trap, or a host function's trap
-/// passed through; anything else is an engine error.
+/// The trap behind a wasmi error: a wasm trap, a host function's trap
+/// passed through, or an out-of-bounds segment during instantiation (which
+/// wasmi reports as an error of its own kind); anything else is an engine
+/// error.
 fn trap_of(e: &wi::Error) -> Result<Trap, String> {
+    use wi::errors::{ErrorKind as K, InstantiationError as I, MemoryError as M, TableError as T};
     if let Some(t) = e.downcast_ref::<Trap>() {
         return Ok(*t);
     }
-    match e.as_trap_code() {
-        Some(code) => map_trap(code).ok_or_else(|| format!("unexpected wasmi trap: {code}")),
-        None => Err(e.to_string()),
+    if let Some(code) = e.as_trap_code() {
+        return map_trap(code).ok_or_else(|| format!("unexpected wasmi trap: {code}"));
     }
+    match e.kind() {
+        K::Instantiation(I::ElementSegmentDoesNotFit { .. })
+        | K::Table(
+            T::InitOutOfBounds | T::SetOutOfBounds | T::FillOutOfBounds | T::CopyOutOfBounds,
+        ) => Ok(Trap::TableOutOfBounds),
+        K::Memory(M::OutOfBoundsAccess) => Ok(Trap::MemoryOutOfBounds),
+        _ => Err(e.to_string()),
+    }
+}
+
+/// Instantiation errors caused by the host running out of memory.
+fn is_resource_error(e: &wi::Error) -> bool {
+    use wi::errors::{ErrorKind as K, InstantiationError as I, MemoryError as M, TableError as T};
+    matches!(
+        e.kind(),
+        K::Memory(M::OutOfSystemMemory)
+            | K::Table(T::OutOfSystemMemory)
+            | K::Instantiation(
+                I::FailedToInstantiateMemory(M::OutOfSystemMemory)
+                    | I::FailedToInstantiateTable(T::OutOfSystemMemory)
+            )
+    )
 }
 
 fn wi_valtype(t: ValType) -> wi::ValType {
@@ -475,6 +499,7 @@ impl Store for WasmiStore {
         let instance = wi::Instance::new(&mut self.store, &compiled, &externs).map_err(|e| {
             match trap_of(&e) {
                 Ok(t) => InstantiateError::Trap(t),
+                Err(why) if is_resource_error(&e) => InstantiateError::Resource(why),
                 Err(why) => InstantiateError::Engine(format!("wasmi: {why}")),
             }
         })?;
