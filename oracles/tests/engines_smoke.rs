@@ -175,3 +175,39 @@ fn the_oracle_agrees_including_out_of_fuel() {
         }
     }
 }
+
+/// Segments out of bounds trap instantiation the same way everywhere,
+/// including empty segments past the end and 64-bit table offsets.
+#[test]
+fn instantiation_traps_agree() {
+    let cases = [
+        (
+            "(module (table 1 funcref) (elem (i32.const 2)))",
+            Trap::TableOutOfBounds,
+        ),
+        (
+            "(module (table i64 1 funcref) (elem (table 0) (i64.const -2) func))",
+            Trap::TableOutOfBounds,
+        ),
+        (
+            r#"(module (memory 1) (data (i32.const 65536) "a"))"#,
+            Trap::MemoryOutOfBounds,
+        ),
+        (
+            r#"(module (memory 1) (data (i32.const 65537) ""))"#,
+            Trap::MemoryOutOfBounds,
+        ),
+        (
+            "(module (func $s unreachable) (start $s))",
+            Trap::Unreachable,
+        ),
+    ];
+    for (text, trap) in cases {
+        let module = Module::new(&wat(text)).unwrap();
+        for kind in default_set() {
+            let engine = kind.build().unwrap();
+            let e = execute(engine.as_ref(), &module, &[], limits());
+            assert_eq!(e, Execution::InstantiationTrap(trap), "{kind}: {text}");
+        }
+    }
+}

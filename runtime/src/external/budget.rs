@@ -36,6 +36,47 @@ pub fn fuel_budget(module: &Module, limits: &Limits) -> Option<u64> {
     )
 }
 
+/// Fuel for one top-level call on an engine that, besides at most one unit
+/// per operator, charges `bytes / bytes_per_fuel` for the bytes a bulk
+/// memory or table operation or a growth touches (wasmi, with 8-byte table
+/// slots). No such operation touches more than the largest memory or
+/// table can hold (growth past the caps is refused before any charge), so
+/// every operator costs at most `1 + largest / bytes_per_fuel`, and one
+/// refused growth (which ends the execution) as much again.
+pub fn fuel_budget_bulk(module: &Module, limits: &Limits, bytes_per_fuel: u64) -> Option<u64> {
+    let base = fuel_budget(module, limits)?;
+    let per_op = 1 + largest_entity_bytes(module, limits) / bytes_per_fuel.max(1);
+    Some(base.saturating_mul(per_op).saturating_add(per_op))
+}
+
+/// The most bytes any memory or table (8 bytes a slot) of `module` can
+/// reach under `limits`' caps.
+fn largest_entity_bytes(module: &Module, limits: &Limits) -> u64 {
+    let memory = module
+        .memories
+        .iter()
+        .map(|m| {
+            let absolute = if m.memory64 { 1u64 << 48 } else { 1 << 16 };
+            let pages = m.limits.max.unwrap_or(absolute).min(absolute);
+            pages
+                .min(limits.max_memory_pages)
+                .saturating_mul(crate::values::PAGE_SIZE)
+        })
+        .max()
+        .unwrap_or(0);
+    let table = module
+        .tables
+        .iter()
+        .map(|t| {
+            let absolute = if t.table64 { u64::MAX } else { u32::MAX.into() };
+            let elems = t.limits.max.unwrap_or(absolute).min(absolute);
+            elems.min(limits.max_table_elems).saturating_mul(8)
+        })
+        .max()
+        .unwrap_or(0);
+    memory.max(table)
+}
+
 /// Operators in the longest function body (0 without bodies).
 fn longest_body(module: &Module) -> u64 {
     (0..module.bodies.len() as u32)
@@ -100,5 +141,22 @@ mod tests {
         assert_eq!(fuel_budget(&m, &limits), Some(12 * 6 * SLACK));
         assert_eq!(fuel_budget(&m, &Limits::default()), None);
         assert!(recursion_bound(&limits) > limits.max_call_depth as usize);
+    }
+
+    #[test]
+    fn bulk_budget_covers_the_largest_entity() {
+        let m = crate::external::wat_module("(module (memory 1 2) (table 5 6 funcref) (func))");
+        let limits = Limits {
+            fuel: Some(0),
+            ..Limits::default()
+        };
+        let base = fuel_budget(&m, &limits).unwrap();
+        // 2 pages of memory at 4096 bytes a unit: 32 units.
+        assert_eq!(fuel_budget_bulk(&m, &limits, 4096), Some(base * 33 + 33));
+        let capped = Limits {
+            max_memory_pages: 1,
+            ..limits
+        };
+        assert_eq!(fuel_budget_bulk(&m, &capped, 4096), Some(base * 17 + 17));
     }
 }

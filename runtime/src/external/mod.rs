@@ -71,7 +71,7 @@ pub use rewrite::{ExportNames, export_everything};
 #[cfg(any(test, feature = "wasmtime", feature = "wasmi"))]
 mod budget;
 #[cfg(any(test, feature = "wasmtime", feature = "wasmi"))]
-pub use budget::{MAX_WASM_STACK, check_caps, fuel_budget, recursion_bound};
+pub use budget::{MAX_WASM_STACK, check_caps, fuel_budget, fuel_budget_bulk, recursion_bound};
 
 /// Encodes and validates a text-format module (tests).
 #[cfg(test)]

@@ -5,8 +5,9 @@
 //! Configuration: the wasm features of
 //! [`SUPPORTED_FEATURES`](crate::module::SUPPORTED_FEATURES), eager
 //! compilation, fuel metering with wasmi's default operator costs (0 or 1
-//! each) and no per-byte charges of bulk operations or compilation (so
-//! [`fuel_budget`](super::fuel_budget) bounds them), recursion depth
+//! each), the smallest per-byte charges of bulk operations and growth and
+//! none for compilation (so [`fuel_budget_bulk`](super::fuel_budget_bulk)
+//! bounds them), recursion depth
 //! [`recursion_bound`](super::recursion_bound). Limits, traps and addresses
 //! follow the rules in [`super`].
 
@@ -14,7 +15,7 @@ use std::collections::HashMap;
 
 use ::wasmi as wi;
 
-use super::{ExportNames, check_caps, export_everything, fuel_budget, recursion_bound};
+use super::{ExportNames, check_caps, export_everything, fuel_budget_bulk, recursion_bound};
 use crate::engine::{
     Engine, Extern, GlobalAddr, HostFunc, InstanceId, InstantiateError, MemAddr, Store, TableAddr,
     check_imports,
@@ -49,6 +50,10 @@ impl WasmiEngine {
     }
 }
 
+/// Bytes a bulk operation may touch per unit of fuel (as few units as
+/// wasmi allows; [`fuel_budget_bulk`] accounts for them).
+const BYTES_PER_FUEL: u32 = u32::MAX;
+
 fn config(max_recursion_depth: usize) -> wi::Config {
     let mut c = wi::Config::default();
     c.wasm_mutable_global(true)
@@ -68,7 +73,7 @@ fn config(max_recursion_depth: usize) -> wi::Config {
         .floats(true)
         .consume_fuel(true)
         .fuel_cost(wi::CustomFuelCosts {
-            bytes_copied_per_fuel: u32::MAX,
+            bytes_copied_per_fuel: BYTES_PER_FUEL,
             fuel_per_bytes_translated: 0,
             fuel_per_bytes_validated: 0,
         })
@@ -316,16 +321,40 @@ fn map_trap(t: wi::TrapCode) -> Option<Trap> {
     })
 }
 
-/// The trap behind a wasmi error: a wasm trap, or a host function's trap
-/// passed through; anything else is an engine error.
+/// The trap behind a wasmi error: a wasm trap, a host function's trap
+/// passed through, or an out-of-bounds segment during instantiation (which
+/// wasmi reports as an error of its own kind); anything else is an engine
+/// error.
 fn trap_of(e: &wi::Error) -> Result<Trap, String> {
+    use wi::errors::{ErrorKind as K, InstantiationError as I, MemoryError as M, TableError as T};
     if let Some(t) = e.downcast_ref::<Trap>() {
         return Ok(*t);
     }
-    match e.as_trap_code() {
-        Some(code) => map_trap(code).ok_or_else(|| format!("unexpected wasmi trap: {code}")),
-        None => Err(e.to_string()),
+    if let Some(code) = e.as_trap_code() {
+        return map_trap(code).ok_or_else(|| format!("unexpected wasmi trap: {code}"));
     }
+    match e.kind() {
+        K::Instantiation(I::ElementSegmentDoesNotFit { .. })
+        | K::Table(
+            T::InitOutOfBounds | T::SetOutOfBounds | T::FillOutOfBounds | T::CopyOutOfBounds,
+        ) => Ok(Trap::TableOutOfBounds),
+        K::Memory(M::OutOfBoundsAccess) => Ok(Trap::MemoryOutOfBounds),
+        _ => Err(e.to_string()),
+    }
+}
+
+/// Instantiation errors caused by the host running out of memory.
+fn is_resource_error(e: &wi::Error) -> bool {
+    use wi::errors::{ErrorKind as K, InstantiationError as I, MemoryError as M, TableError as T};
+    matches!(
+        e.kind(),
+        K::Memory(M::OutOfSystemMemory)
+            | K::Table(T::OutOfSystemMemory)
+            | K::Instantiation(
+                I::FailedToInstantiateMemory(M::OutOfSystemMemory)
+                    | I::FailedToInstantiateTable(T::OutOfSystemMemory)
+            )
+    )
 }
 
 fn wi_valtype(t: ValType) -> wi::ValType {
@@ -461,7 +490,8 @@ impl Store for WasmiStore {
         let compiled = wi::Module::new(self.store.engine(), &bytes)
             .map_err(|e| InstantiateError::Engine(format!("wasmi: {e}")))?;
         let externs: Vec<wi::Extern> = imports.iter().map(|e| self.wi_extern(*e)).collect();
-        self.budget = match (self.budget, fuel_budget(module, &self.limits)) {
+        let budget = fuel_budget_bulk(module, &self.limits, u64::from(BYTES_PER_FUEL));
+        self.budget = match (self.budget, budget) {
             (Some(a), Some(b)) => Some(a.max(b)),
             _ => None,
         };
@@ -469,6 +499,7 @@ impl Store for WasmiStore {
         let instance = wi::Instance::new(&mut self.store, &compiled, &externs).map_err(|e| {
             match trap_of(&e) {
                 Ok(t) => InstantiateError::Trap(t),
+                Err(why) if is_resource_error(&e) => InstantiateError::Resource(why),
                 Err(why) => InstantiateError::Engine(format!("wasmi: {why}")),
             }
         })?;

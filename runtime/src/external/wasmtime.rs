@@ -372,6 +372,20 @@ fn trap_of(e: &wt::Error) -> Result<Trap, String> {
     }
 }
 
+/// The outcome of a failed call: the trap, or — when wasmtime failed
+/// because the host ran out of memory (a table growing below the cap) or
+/// for another reason — an incident and a placeholder trap.
+fn call_error(e: &wt::Error) -> Trap {
+    match trap_of(e) {
+        Ok(t) => t,
+        Err(why) if is_resource_error(e) => {
+            incident::refused(format!("wasmtime: {why}"));
+            Trap::Host
+        }
+        Err(why) => engine_error(why),
+    }
+}
+
 fn wt_valtype(t: ValType) -> wt::ValType {
     match t {
         ValType::I32 => wt::ValType::I32,
@@ -556,7 +570,7 @@ impl Store for WasmtimeStore {
                 .map(|v| from_val(&mut *store, v))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(engine_error),
-            Err(e) => Err(trap_of(&e).unwrap_or_else(engine_error)),
+            Err(e) => Err(call_error(&e)),
         }
     }
 
