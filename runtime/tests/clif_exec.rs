@@ -460,3 +460,27 @@ fn documented_backend_gaps_are_not_findings() {
     assert_eq!(hits.iter().map(|h| h.executor).collect::<Vec<_>>(), pulleys);
     assert!(hits.iter().all(|h| h.issue.name == "pulley-wasm-subset"));
 }
+
+#[test]
+fn sampled_sets_cycle_through_every_configuration() {
+    let all = Executor::default_set();
+    let mut seen = std::collections::HashSet::new();
+    for key in 0..8u64 {
+        let set = Executor::sampled_set(key);
+        assert_eq!(set.len(), 3);
+        assert!(set.iter().all(|e| all.contains(e)), "{set:?}");
+        seen.insert((set[0], set[1]));
+    }
+    assert_eq!(seen.len(), 8);
+    let covered: std::collections::HashSet<Executor> =
+        (0..8).flat_map(Executor::sampled_set).collect();
+    assert_eq!(covered.len(), all.len());
+    // A sampled set judges like the full one.
+    let (_, runs, verdicts) = judge_text(CALLS, &Executor::sampled_set(5));
+    assert_eq!(verdicts.len(), runs.len());
+    assert!(
+        verdicts
+            .iter()
+            .all(|v| matches!(v, Verdict::Agree { compared: 3, .. }))
+    );
+}

@@ -178,3 +178,38 @@ fn target_lines_choose_the_executors() {
         verdicts[0]
     );
 }
+
+/// `shoal coverage`'s sweep over a small checked-in directory (this one):
+/// every failure is explained by a known issue (the Pulley bugs here are
+/// confirmed through their workaround), and x64, Pulley and mid-end rules
+/// fire.
+#[test]
+fn coverage_sweep_over_the_regressions_fires_rules_and_knows_every_failure() {
+    use shoal_runtime::clif::sweep::{SweepPlan, SweepReport, sweep};
+    let mut report = SweepReport::default();
+    let ((), hits) = shoal_runtime::coverage::collect(|| {
+        for (_, text) in regression_files() {
+            let (module, _) = ClifModule::parse_with_runs(&text).unwrap();
+            sweep(&module, &SweepPlan::default(), &mut report);
+        }
+    });
+    assert!(report.compiled > 0);
+    let new: Vec<String> = report
+        .new_failures()
+        .map(|f| format!("{}: {}", f.target, f.failure))
+        .collect();
+    assert!(new.is_empty(), "{new:#?}");
+    assert!(
+        report
+            .failures
+            .iter()
+            .any(|f| f.known.is_some_and(|k| k.name == "pulley-bmask-i128")),
+        "the regalloc panic is not recognised: {:?}",
+        report.failures
+    );
+    if cfg!(feature = "rule-coverage") {
+        for unit in ["x64", "pulley", "opt"] {
+            assert!(hits.in_unit(unit).next().is_some(), "{unit}: no rule fired");
+        }
+    }
+}

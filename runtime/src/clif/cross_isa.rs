@@ -10,7 +10,7 @@ use std::fmt;
 use super::ClifModule;
 use super::compile::{self, CompileFailure, FailureKind};
 use super::config::{OptLevel, cached_isa_for};
-use super::known::{self, KnownIssue};
+use super::known::KnownIssue;
 use cranelift_codegen::ir::Function;
 
 /// One cross-compilation target.
@@ -115,15 +115,17 @@ pub fn check_function(
     })?;
     let mut func = func.clone();
     func.signature.call_conv = adjust_call_conv(func.signature.call_conv, &*isa);
-    compile::verify_for(&*isa, &func)
-        .and_then(|()| compile::compile_code(&*isa, &func, true).map(|_| ()))
-        .map_err(|failure| {
-            Box::new(CrossIsaFailure {
-                target: target.name,
-                known: known::match_compile_failure(target.name, &failure, &func),
-                failure,
-            })
+    let compile = |f: &Function| {
+        compile::verify_for(&*isa, f)
+            .and_then(|()| compile::compile_code(&*isa, f, true).map(|_| ()))
+    };
+    compile(&func).map_err(|failure| {
+        Box::new(CrossIsaFailure {
+            target: target.name,
+            known: super::sweep::explain(target.name, &failure, &func, compile),
+            failure,
         })
+    })
 }
 
 /// Platform calling conventions of another OS/ISA are replaced by the

@@ -60,6 +60,25 @@ impl Executor {
         }
     }
 
+    /// The executors a fuzzing campaign runs one case on, chosen by `key`
+    /// (a hash of the case, or its seed): one configuration of
+    /// [`ClifConfig::quick`] natively, Pulley at `none` or `speed`, and the
+    /// mid-end at `speed`. That is two lowerings per case instead of
+    /// [`Executor::default_set`]'s six (lowering and register allocation
+    /// are most of the cost), while consecutive keys cycle through all
+    /// eight native × Pulley combinations, so every configuration keeps
+    /// being exercised. Reproduce findings with the full set.
+    pub fn sampled_set(key: u64) -> Vec<Executor> {
+        let quick = ClifConfig::quick();
+        let native = quick[(key % quick.len() as u64) as usize];
+        let opt = [OptLevel::None, OptLevel::Speed][((key / quick.len() as u64) % 2) as usize];
+        vec![
+            Executor::Native(native),
+            Executor::Pulley(opt),
+            Executor::MidEnd(ClifConfig::default()),
+        ]
+    }
+
     /// A default spread: native under [`ClifConfig::quick`], Pulley at
     /// `none` and `speed`, and the mid-end at `speed`.
     pub fn default_set() -> Vec<Executor> {

@@ -349,27 +349,54 @@ pub struct Workaround {
     pub mid_end: MidEndCache,
 }
 
-/// Rewrites `module` around every known bug of `target` whose construct it
-/// contains; `None` if it contains none (or, defensively, if a rewrite
-/// does not verify).
-pub fn work_around(module: &ClifModule, target: &str) -> Option<Workaround> {
-    let issues: Vec<&'static KnownIssue> = KNOWN_ISSUES
+/// The known bugs of `target` with a workaround whose construct one of
+/// `funcs` contains.
+fn workaround_issues(target: &str, funcs: &[Function]) -> Vec<&'static KnownIssue> {
+    KNOWN_ISSUES
         .iter()
         .filter(|k| k.applies_to(target))
         .filter(|k| match k.symptom {
-            Symptom::Workaround { shape, .. } => module.functions().iter().any(shape),
+            Symptom::Workaround { shape, .. } => funcs.iter().any(shape),
             Symptom::CompileFailure { .. } => false,
         })
-        .collect();
-    if issues.is_empty() {
-        return None;
-    }
-    let mut funcs = module.functions().to_vec();
-    for issue in &issues {
+        .collect()
+}
+
+fn rewrite_all(funcs: &mut [Function], issues: &[&'static KnownIssue]) {
+    for issue in issues {
         if let Symptom::Workaround { rewrite, .. } = issue.symptom {
             funcs.iter_mut().for_each(rewrite);
         }
     }
+}
+
+/// `func` rewritten around every known bug of `target` whose construct it
+/// contains, with those bugs; `None` if it contains none. The caller
+/// confirms a failure is one of them by compiling the rewritten function.
+pub fn work_around_function(
+    target: &str,
+    func: &Function,
+) -> Option<(Function, Vec<&'static KnownIssue>)> {
+    let issues = workaround_issues(target, std::slice::from_ref(func));
+    if issues.is_empty() {
+        return None;
+    }
+    let mut funcs = [func.clone()];
+    rewrite_all(&mut funcs, &issues);
+    let [rewritten] = funcs;
+    Some((rewritten, issues))
+}
+
+/// Rewrites `module` around every known bug of `target` whose construct it
+/// contains; `None` if it contains none (or, defensively, if a rewrite
+/// does not verify).
+pub fn work_around(module: &ClifModule, target: &str) -> Option<Workaround> {
+    let issues = workaround_issues(target, module.functions());
+    if issues.is_empty() {
+        return None;
+    }
+    let mut funcs = module.functions().to_vec();
+    rewrite_all(&mut funcs, &issues);
     let rewritten = module.with_functions(funcs).ok()?;
     Some(Workaround {
         module: rewritten,

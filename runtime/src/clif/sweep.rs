@@ -62,17 +62,42 @@ impl SweepReport {
         self.failures.iter().filter(|f| f.known.is_none())
     }
 
-    fn record(&mut self, target: &str, func: &Function, result: Result<(), CompileFailure>) {
+    fn record(
+        &mut self,
+        target: &str,
+        func: &Function,
+        result: Result<(), CompileFailure>,
+        retry: impl Fn(&Function) -> Result<(), CompileFailure>,
+    ) {
         match result {
             Ok(()) => self.compiled += 1,
             Err(failure) => self.failures.push(SweepFailure {
                 target: target.to_string(),
-                known: known::match_compile_failure(target, &failure, func),
+                known: explain(target, &failure, func, retry),
                 failure,
             }),
         }
     }
 }
+
+/// The known issue behind compile `failure` of `func` on `target`: a
+/// documented combination, or a known bug whose workaround (recompiled
+/// with `retry`) compiles.
+pub(crate) fn explain(
+    target: &str,
+    failure: &CompileFailure,
+    func: &Function,
+    retry: impl Fn(&Function) -> Result<(), CompileFailure>,
+) -> Option<&'static KnownIssue> {
+    if let Some(k) = known::match_compile_failure(target, failure, func) {
+        return Some(k);
+    }
+    let (rewritten, issues) = known::work_around_function(target, func)?;
+    retry(&rewritten).ok()?;
+    issues.first().copied()
+}
+
+impl SweepReport {}
 
 /// Compiles every function of `module` as `plan` says, adding to `report`.
 pub fn sweep(module: &ClifModule, plan: &SweepPlan, report: &mut SweepReport) {
@@ -82,16 +107,16 @@ pub fn sweep(module: &ClifModule, plan: &SweepPlan, report: &mut SweepReport) {
             Ok(isa) => isa,
             Err(_) => continue,
         };
+        let compile = |f: &Function| compile::compile_code(&*isa, f, config.mid_end).map(|_| ());
         for f in module.functions() {
-            let r = compile::compile_code(&*isa, f, config.mid_end).map(|_| ());
-            report.record(host_target, f, r);
+            report.record(host_target, f, compile(f), compile);
         }
     }
     for &opt in &plan.pulley {
         let Ok(isa) = pulley64_isa(opt) else { continue };
+        let compile = |f: &Function| compile::compile_code(&*isa, f, true).map(|_| ());
         for f in module.functions() {
-            let r = compile::compile_code(&*isa, f, true).map(|_| ());
-            report.record("pulley64", f, r);
+            report.record("pulley64", f, compile(f), compile);
         }
     }
     for &opt in &plan.cross {
