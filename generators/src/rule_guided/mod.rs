@@ -17,6 +17,7 @@ use cranelift_codegen::ir::{Function, types};
 use cranelift_codegen::settings;
 
 use crate::pattern::{ImmKind, NodeKind, Pattern, Pred, TypeSet};
+use crate::rng::Rng;
 
 pub use build::BuildError;
 pub use typing::Typing;
@@ -77,6 +78,65 @@ pub fn instantiate_clif(pattern: &Pattern, name: &str, opts: ClifOptions) -> Vec
     out
 }
 
+/// A pattern prepared for repeated random instantiation: address types
+/// pinned and type assignments solved once.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// The pattern (address bases pinned to `i64`).
+    pub pattern: Pattern,
+    /// Its type assignments (empty: the pattern cannot be instantiated).
+    pub typings: Vec<Typing>,
+}
+
+impl Prepared {
+    /// Prepares `pattern`, solving up to `max_typings` type assignments.
+    pub fn new(pattern: &Pattern, max_typings: usize) -> Prepared {
+        let pattern = pin_address_types(pattern);
+        let typings = typing::solve(&pattern, max_typings);
+        Prepared { pattern, typings }
+    }
+
+    /// A function `%name` containing the pattern under a random type
+    /// assignment with random immediates (each slot leaning towards its
+    /// best candidates), accepted by the verifier; `None` if a few tries
+    /// all fail.
+    pub fn random_clif(
+        &self,
+        name: &str,
+        r: &mut Rng<'_>,
+        spill_vectors: bool,
+    ) -> Option<Function> {
+        if self.typings.is_empty() {
+            return None;
+        }
+        let flags = settings::Flags::new(settings::builder());
+        for _ in 0..4 {
+            let typing = &self.typings[r.index(self.typings.len())];
+            let imms = random_imms(&self.pattern, typing, r);
+            let Ok(func) = build::build(&self.pattern, typing, &imms, name, spill_vectors) else {
+                continue;
+            };
+            if cranelift_codegen::verify_function(&func, &flags).is_ok() {
+                return Some(func);
+            }
+        }
+        None
+    }
+}
+
+/// Immediates for `typing`: each slot's candidate index drawn from `r`,
+/// half the time among the first three (exact values and hints come
+/// first), otherwise among all.
+pub fn random_imms(p: &Pattern, typing: &Typing, r: &mut Rng<'_>) -> Vec<u128> {
+    choose_imms_with(p, typing, |_, cands| {
+        if r.chance(1, 2) {
+            r.index(cands.len().min(3))
+        } else {
+            r.index(cands.len())
+        }
+    })
+}
+
 /// Address bases must be pointers (`i64`).
 fn pin_address_types(p: &Pattern) -> Pattern {
     let mut p = p.clone();
@@ -108,6 +168,20 @@ fn is_address(p: &Pattern, n: usize) -> bool {
 /// The immediates of variant `choice`: each slot's `choice`-th candidate
 /// (its last one if it has fewer), `SameAs` slots copying their partner.
 pub fn choose_imms(p: &Pattern, typing: &Typing, choice: usize) -> Vec<u128> {
+    choose_imms_with(p, typing, |_, cands| {
+        choice.min(cands.len().saturating_sub(1))
+    })
+}
+
+/// The immediates chosen by `pick(slot, candidates)` (an index into the
+/// slot's candidates, best first; out-of-range picks take the last one).
+/// Memory flags and trap codes always take their first (conservative)
+/// candidate and `SameAs` slots copy their partner, as in [`choose_imms`].
+pub fn choose_imms_with(
+    p: &Pattern,
+    typing: &Typing,
+    mut pick: impl FnMut(usize, &[u128]) -> usize,
+) -> Vec<u128> {
     let mut ctrl_bits = vec![64u32; p.imms.len()];
     for (n, node) in p.nodes.iter().enumerate() {
         if let NodeKind::Inst { imms, .. } = &node.kind {
@@ -138,9 +212,8 @@ pub fn choose_imms(p: &Pattern, typing: &Typing, choice: usize) -> Vec<u128> {
             // Memory flags and trap codes: the first candidate is the
             // conservative one; vary the others.
             ImmKind::MemFlags | ImmKind::TrapCode => cands.first().copied(),
-            _ => cands
-                .get(choice.min(cands.len().saturating_sub(1)))
-                .copied(),
+            _ if cands.is_empty() => None,
+            _ => cands.get(pick(i, &cands).min(cands.len() - 1)).copied(),
         };
         out.push(v.unwrap_or(0));
     }
@@ -184,6 +257,34 @@ mod tests {
                     .any(|f| f.display().to_string().contains(&format!("-> {ty}"))),
                 "{ty}"
             );
+        }
+    }
+
+    #[test]
+    fn random_instances_verify_and_vary() {
+        let prepared = Prepared::new(&ishl_by_const(), 12);
+        let mut texts = std::collections::BTreeSet::new();
+        for seed in 0..64 {
+            let bytes = crate::rng::seed_bytes(seed, 256);
+            let mut r = Rng::new(&bytes);
+            let f = prepared.random_clif("f", &mut r, false).unwrap();
+            let flags = settings::Flags::new(settings::builder());
+            cranelift_codegen::verify_function(&f, &flags).unwrap();
+            let text = f.display().to_string();
+            assert!(text.contains("ishl"), "{text}");
+            texts.insert(text);
+        }
+        // Types and shift amounts vary from seed to seed.
+        assert!(texts.len() >= 12, "{}", texts.len());
+        // The shift amount always satisfies the pattern's range.
+        for t in &texts {
+            let k: i64 = t
+                .lines()
+                .find_map(|l| l.split("iconst.").nth(1))
+                .and_then(|rest| rest.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+                .unwrap();
+            assert!((1..=7).contains(&k), "{t}");
         }
     }
 

@@ -13,12 +13,14 @@
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{Opcode, Type, types};
-use shoal_runtime::Value;
 use shoal_runtime::jit::optable::{OpMapping, op_table};
+use shoal_runtime::{ValType, Value};
 
 use super::typing::{self, Typing};
-use super::{choose_imms, values};
+use super::{Prepared, choose_imms, random_imms, values};
+use crate::dict;
 use crate::pattern::{ImmKind, NodeId, NodeKind, Pattern};
+use crate::rng::Rng;
 use crate::testcase::{Invocation, WasmCase};
 
 /// Export name of the function holding the pattern.
@@ -60,6 +62,46 @@ pub fn instantiate_wasm(pattern: &Pattern, max: usize) -> Vec<WasmCase> {
         }
     }
     out
+}
+
+/// A wasm test case containing the pattern under a random type assignment
+/// of `prepared` with random immediates, invoked with dictionary arguments
+/// (edge values); `None` if a few tries find no mapping to wasm.
+pub fn random_wasm(prepared: &Prepared, r: &mut Rng<'_>) -> Option<WasmCase> {
+    let p = &prepared.pattern;
+    if prepared.typings.is_empty() {
+        return None;
+    }
+    for _ in 0..4 {
+        let t = &prepared.typings[r.index(prepared.typings.len())];
+        let imms = random_imms(p, t, r);
+        let Some(module) = to_wat(p, t, &imms).and_then(|wat| assemble(&wat)) else {
+            continue;
+        };
+        let params: Vec<ValType> = params(p, t).into_iter().filter_map(wasm_type).collect();
+        let invocations = (0..r.range(2, 4))
+            .map(|_| Invocation {
+                export: EXPORT.to_string(),
+                args: params.iter().map(|ty| dict::pick_value(r, *ty)).collect(),
+            })
+            .collect();
+        return Some(WasmCase {
+            module,
+            invocations,
+        });
+    }
+    None
+}
+
+fn wasm_type(ty: Type) -> Option<ValType> {
+    Some(match ty {
+        types::I32 => ValType::I32,
+        types::I64 => ValType::I64,
+        types::F32 => ValType::F32,
+        types::F64 => ValType::F64,
+        t if t.is_vector() && t.bits() == 128 => ValType::V128,
+        _ => return None,
+    })
 }
 
 /// The wasm value type of a CLIF type, if there is one.
@@ -381,6 +423,31 @@ mod tests {
             text.contains("i64.const -5") && text.contains("i64.lt_s"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn random_wasm_instances_validate_and_carry_arguments() {
+        let mut p = Pattern::new();
+        let x = p.add_any(TypeSet::of(types::I64));
+        let y = p.add_any(TypeSet::of(types::I64));
+        p.root = p.add_inst(Opcode::Rotl, TypeSet::of(types::I64), vec![x, y], vec![]);
+        let prepared = Prepared::new(&p, 12);
+        for seed in 0..16 {
+            let bytes = crate::rng::seed_bytes(seed, 256);
+            let case = random_wasm(&prepared, &mut Rng::new(&bytes)).unwrap();
+            wasmparser::Validator::new()
+                .validate_all(&case.module)
+                .unwrap();
+            let text = wasmprinter::print_bytes(&case.module).unwrap();
+            assert!(text.contains("i64.rotl"), "{text}");
+            assert!(case.invocations.len() >= 2);
+            assert!(case.invocations.iter().all(|i| i.args.len() == 2));
+        }
+        let mut q = Pattern::new();
+        let v = q.add_any(TypeSet::of(types::I8));
+        q.root = q.add_inst(Opcode::Iadd, TypeSet::of(types::I8), vec![v, v], vec![]);
+        let bytes = crate::rng::seed_bytes(0, 256);
+        assert!(random_wasm(&Prepared::new(&q, 12), &mut Rng::new(&bytes)).is_none());
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! and "unsupported" errors classified into a [`CompileFailure`]; the
 //! optional mid-end; trampolines; stack-limit injection.
 
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
 
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{
@@ -143,20 +145,71 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// Runs `f`, turning a panic into a [`FailureKind::Panic`] failure.
+thread_local! {
+    /// Whether panics on this thread are expected (caught and reported).
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+    /// Where the last quiet panic on this thread happened.
+    static LAST_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Installs (once per process) a panic hook that stays silent for panics
+/// raised inside [`catch_quietly`] on the same thread and defers to the
+/// previous hook otherwise. Printing a message and, with
+/// `RUST_BACKTRACE=1`, symbolising a backtrace for every expected
+/// Cranelift panic would dominate a campaign's run time.
+fn install_quiet_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if QUIET.with(Cell::get) {
+                let at = info.location().map(|l| {
+                    // Keep the path from the crate directory on
+                    // (`regalloc2-0.15.2/src/ion/...`), not the registry.
+                    let file = l.file();
+                    let short = file
+                        .rfind("/src/")
+                        .and_then(|i| file[..i].rfind('/').map(|j| &file[j + 1..]))
+                        .unwrap_or(file);
+                    format!("{short}:{}", l.line())
+                });
+                LAST_LOCATION.with(|l| *l.borrow_mut() = at);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs `f`, catching a panic silently; on a panic returns its message and
+/// source location (`crate-version/src/file.rs:line`, when known).
+pub(crate) fn catch_quietly<T>(f: impl FnOnce() -> T) -> Result<T, (String, Option<String>)> {
+    install_quiet_hook();
+    let was_quiet = QUIET.with(|q| q.replace(true));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was_quiet));
+    result.map_err(|payload| {
+        let at = LAST_LOCATION.with(|l| l.borrow_mut().take());
+        (panic_message(&*payload), at)
+    })
+}
+
+/// Runs `f`, turning a panic into a [`FailureKind::Panic`] failure whose
+/// message ends with the panic's location.
 fn guarded<T>(
     isa: &dyn TargetIsa,
     func: &Function,
     f: impl FnOnce() -> Result<T, CompileFailure>,
 ) -> Result<T, CompileFailure> {
-    match panic::catch_unwind(AssertUnwindSafe(f)) {
+    match catch_quietly(f) {
         Ok(r) => r,
-        Err(payload) => Err(failure(
-            isa,
-            func,
-            FailureKind::Panic,
-            panic_message(&*payload),
-        )),
+        Err((message, at)) => {
+            let message = match at {
+                Some(at) => format!("{message} (at {at})"),
+                None => message,
+            };
+            Err(failure(isa, func, FailureKind::Panic, message))
+        }
     }
 }
 
@@ -257,16 +310,42 @@ pub fn trampoline(isa: &dyn TargetIsa, target: &Function, index: u32) -> Functio
         .params
         .iter()
         .enumerate()
-        .map(|(i, p)| b.ins().load(p.value_type, flags, buf, slot_offset(i)))
+        .map(|(i, p)| {
+            let (base, offset) = slot_address(&mut b, buf, i, p.value_type);
+            b.ins().load(p.value_type, flags, base, offset)
+        })
         .collect();
     let call = b.ins().call(callee, &args);
     let results = b.inst_results(call).to_vec();
     for (i, r) in results.into_iter().enumerate() {
-        b.ins().store(flags, r, buf, slot_offset(i));
+        let ty = b.func.dfg.value_type(r);
+        let (base, offset) = slot_address(&mut b, buf, i, ty);
+        b.ins().store(flags, r, base, offset);
     }
     b.ins().return_(&[]);
     b.finalize(isa.frontend_config());
     func
+}
+
+/// Base and immediate offset addressing slot `i` for a value of type `ty`.
+///
+/// `i128` slots are addressed through a computed base with offset 0:
+/// Pulley (0.135.8) lowers `store.i128 v, p+N` as if `N` were 0 (see
+/// `corpus/regressions/pulley-i128-store-offset.clif`), which would make
+/// the harness, not the code under test, corrupt results. An `iadd` of a
+/// constant is left alone by the mid-end and by Pulley's i128 store rule.
+fn slot_address(
+    b: &mut FunctionBuilder<'_>,
+    buf: ir::Value,
+    i: usize,
+    ty: ir::Type,
+) -> (ir::Value, i32) {
+    if ty != ir::types::I128 || i == 0 {
+        return (buf, slot_offset(i));
+    }
+    let ptr = b.func.dfg.value_type(buf);
+    let offset = b.ins().iconst(ptr, i64::from(slot_offset(i)));
+    (b.ins().iadd(buf, offset), 0)
 }
 
 fn slot_offset(i: usize) -> i32 {

@@ -3,13 +3,14 @@
 //! pulley64, with the verifier and regalloc2's checker on. A panic,
 //! verifier error, checker error or "unsupported" error on a valid function
 //! is reported with the ISA and flags, and sorted into *known* (matching
-//! the short list of documented unsupported combinations below) and *new*.
+//! an entry of [`known::KNOWN_ISSUES`]) and *new*.
 
 use std::fmt;
 
 use super::ClifModule;
 use super::compile::{self, CompileFailure, FailureKind};
 use super::config::{OptLevel, isa_for, shared_flags};
+use super::known::{self, KnownIssue};
 use cranelift_codegen::ir::Function;
 
 /// One cross-compilation target.
@@ -66,81 +67,6 @@ pub const TARGETS: [CrossTarget; 5] = [
     },
 ];
 
-/// A documented unsupported combination: failures on `targets` (empty: any)
-/// whose message contains one of `needles` are expected, not findings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KnownUnsupported {
-    /// Target names this applies to; empty for all.
-    pub targets: &'static [&'static str],
-    /// Substrings of Cranelift's message; any one matches.
-    pub needles: &'static [&'static str],
-    /// Why (and the Cranelift issue, where one is known).
-    pub reason: &'static str,
-    /// The kind of failure this explains.
-    pub kind: FailureKind,
-}
-
-/// Known unsupported combinations. Each entry matches Cranelift's own
-/// message for a feature the backend does not implement, or for CLIF that
-/// is valid only for 64-bit targets; a panic or regalloc error is never
-/// "known", and a failure matching no entry is new.
-pub const KNOWN_UNSUPPORTED: &[KnownUnsupported] = &[
-    // wasmtime#4864 (aarch64 udiv/sdiv), #5474 (x86_64 srem/urem), #5472
-    // (aarch64 srem/urem): no backend lowers i128 division or remainder.
-    KnownUnsupported {
-        targets: &[],
-        needles: &["div.i128"],
-        reason: "i128 division is not lowered (wasmtime#4864)",
-        kind: FailureKind::Unsupported,
-    },
-    KnownUnsupported {
-        targets: &[],
-        needles: &["rem.i128"],
-        reason: "i128 remainder is not lowered (wasmtime#5474, #5472)",
-        kind: FailureKind::Unsupported,
-    },
-    // Cranelift's own message cites wasmtime#9510: a backend cannot return
-    // more values than fit in registers without a StructReturn argument
-    // (s390x: an i128 result; riscv64: a vector result).
-    KnownUnsupported {
-        targets: &[],
-        needles: &["Too many return values to fit in registers"],
-        reason: "too many return values for registers (wasmtime#9510)",
-        kind: FailureKind::Unsupported,
-    },
-    // Pulley lowers the CLIF Wasmtime generates for wasm, not all of CLIF:
-    // no i128 bitwise ops or shifts, rotates only at 32/64 bits, no
-    // `bitrev`, no f16/f128 registers, ...
-    KnownUnsupported {
-        targets: &["pulley32", "pulley64"],
-        needles: &["should be implemented in ISLE", "Unexpected SSA-value type"],
-        reason: "Pulley lowers only the CLIF subset Wasmtime needs",
-        kind: FailureKind::Unsupported,
-    },
-    // x86_64, riscv64 and s390x lower little or no f16 arithmetic (riscv64
-    // needs Zfh, not enabled in shoal's target).
-    KnownUnsupported {
-        targets: &["x86_64", "riscv64", "s390x"],
-        needles: &[".f16"],
-        reason: "f16 arithmetic not implemented on this backend",
-        kind: FailureKind::Unsupported,
-    },
-    KnownUnsupported {
-        targets: &[],
-        needles: &[".f128"],
-        reason: "f128 arithmetic is not implemented by the backends",
-        kind: FailureKind::Unsupported,
-    },
-    // CLIF written for 64-bit pointers (`stack_addr.i64`, i64 addresses) is
-    // not valid for a 32-bit target; the verifier says so.
-    KnownUnsupported {
-        targets: &["pulley32"],
-        needles: &["invalid pointer width"],
-        reason: "the function assumes 64-bit pointers",
-        kind: FailureKind::Verifier,
-    },
-];
-
 /// A failure found by [`check_module`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CrossIsaFailure {
@@ -148,8 +74,8 @@ pub struct CrossIsaFailure {
     pub target: &'static str,
     /// Cranelift's failure (ISA string, flags, function, message).
     pub failure: CompileFailure,
-    /// The documented combination it matches, if any.
-    pub known: Option<KnownUnsupported>,
+    /// The known issue it matches, if any.
+    pub known: Option<&'static KnownIssue>,
 }
 
 impl CrossIsaFailure {
@@ -162,22 +88,10 @@ impl CrossIsaFailure {
 impl fmt::Display for CrossIsaFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.known {
-            Some(k) => write!(f, "known ({}): {}", k.reason, self.failure),
+            Some(k) => write!(f, "known ({}): {}", k.name, self.failure),
             None => write!(f, "NEW: {}", self.failure),
         }
     }
-}
-
-/// The documented unsupported combination `failure` on `target` matches.
-pub fn match_known(target: &str, failure: &CompileFailure) -> Option<KnownUnsupported> {
-    KNOWN_UNSUPPORTED
-        .iter()
-        .find(|k| {
-            k.kind == failure.kind
-                && (k.targets.is_empty() || k.targets.contains(&target))
-                && k.needles.iter().any(|n| failure.message.contains(n))
-        })
-        .copied()
 }
 
 /// Compiles one function for `target` (verifier and regalloc checker on).
@@ -207,7 +121,7 @@ pub fn check_function(
         .map_err(|failure| {
             Box::new(CrossIsaFailure {
                 target: target.name,
-                known: match_known(target.name, &failure),
+                known: known::match_compile_failure(target.name, &failure, &func),
                 failure,
             })
         })

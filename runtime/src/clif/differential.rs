@@ -8,15 +8,18 @@
 //! executor must match the reference exactly — same trap code, or returned
 //! values equal lane by lane modulo NaN payloads ([`values`]).
 
+use std::cell::RefCell;
 use std::fmt;
+use std::rc::Rc;
 
 use cranelift_codegen::ir::{Function, Type};
 
+use super::known::{self, KnownIssue};
 use super::native::NativeModule;
 use super::pulley::PulleyModule;
 use super::{
-    ClifConfig, ClifModule, CompileFailure, ExecError, Invocation, OptLevel, Outcome, cross_isa,
-    interp, midend, values,
+    ClifConfig, ClifModule, CompileFailure, ExecError, Invocation, OptLevel, Outcome, interp,
+    midend, values,
 };
 
 /// One way of executing CLIF besides the reference interpreter.
@@ -41,7 +44,8 @@ impl fmt::Display for Executor {
 }
 
 impl Executor {
-    /// The target name used by [`cross_isa::KNOWN_UNSUPPORTED`].
+    /// The target name used by [`known::KNOWN_ISSUES`] and filetest
+    /// `target` lines.
     pub fn target_name(&self) -> &'static str {
         match self {
             Executor::Native(_) | Executor::MidEnd(_) => {
@@ -100,12 +104,49 @@ pub enum Verdict {
     Disagree(Box<Disagreement>),
     /// Cranelift failed to compile the verified module: a finding.
     CompileFailure(Executor, CompileFailure),
+    /// Every conclusive executor matched the reference except for
+    /// disagreements or compile failures that [`known`] entries explain
+    /// (each confirmed by its predicate): counted, not a finding.
+    KnownIssue {
+        /// The reference outcome.
+        reference: Outcome,
+        /// How many executors were compared (inconclusive ones excluded,
+        /// those that hit a known issue included).
+        compared: usize,
+        /// Which executor hit which issue.
+        hits: Vec<KnownHit>,
+    },
+}
+
+/// An executor that hit a known issue.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KnownHit {
+    /// The executor.
+    pub executor: Executor,
+    /// The issue.
+    pub issue: &'static KnownIssue,
 }
 
 impl Verdict {
     /// Whether this is a finding.
     pub fn is_finding(&self) -> bool {
         matches!(self, Verdict::Disagree(_) | Verdict::CompileFailure(..))
+    }
+
+    /// The known issues behind a [`Verdict::KnownIssue`] (empty otherwise).
+    pub fn known_issues(&self) -> Vec<&'static KnownIssue> {
+        match self {
+            Verdict::KnownIssue { hits, .. } => {
+                let mut out: Vec<&'static KnownIssue> = Vec::new();
+                for h in hits {
+                    if !out.contains(&h.issue) {
+                        out.push(h.issue);
+                    }
+                }
+                out
+            }
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -125,6 +166,18 @@ impl fmt::Display for Verdict {
                 d.executor, d.invocation, d.reference, d.executor, d.observed, d.detail
             ),
             Verdict::CompileFailure(e, failure) => write!(f, "COMPILE FAILURE {e}: {failure}"),
+            Verdict::KnownIssue {
+                reference,
+                compared,
+                hits,
+            } => {
+                write!(f, "known issue")?;
+                for (i, h) in hits.iter().enumerate() {
+                    let sep = if i == 0 { " " } else { ", " };
+                    write!(f, "{sep}{} on {}", h.issue.name, h.executor)?;
+                }
+                write!(f, "; otherwise agree ({compared} executors): {reference}")
+            }
         }
     }
 }
@@ -181,38 +234,94 @@ fn call(
     }
 }
 
+/// A module rewritten around one target's known bugs (`None`: nothing to
+/// rewrite), shared by the executors of that target.
+type SharedWorkaround = Option<Rc<known::Workaround>>;
+
+/// An executor's instance for one part of a module.
+enum Slot {
+    /// Compiled (possibly from a known-bug workaround rewrite, whose
+    /// issues are listed: then every call on it counts as hitting them).
+    Ready(Instance, Vec<&'static KnownIssue>),
+    /// A documented unsupported combination: the executor sits out.
+    Known(&'static KnownIssue),
+    /// Cannot run this module (inconclusive, not a finding).
+    Skipped,
+}
+
 /// The executors compiled for one part of a module.
 struct Group {
     module: ClifModule,
-    instances: Vec<(Executor, Result<Instance, ExecError>)>,
-    /// A new (not documented) compile failure, which decides the verdict.
+    slots: Vec<(Executor, Slot)>,
+    /// A new (not known) compile failure, which decides the verdict.
     failure: Option<(Executor, CompileFailure)>,
+    /// Per target: the module rewritten around that target's known bugs
+    /// (`None` inside: nothing to rewrite), built on first need.
+    workarounds: RefCell<Vec<(&'static str, SharedWorkaround)>>,
+    /// Instances compiled from a workaround, per executor, on first need.
+    rescued: RefCell<Vec<(Executor, Option<Rc<Instance>>)>>,
 }
 
 impl Group {
     fn new(module: ClifModule, executors: &[Executor]) -> Group {
-        let mut instances = Vec::with_capacity(executors.len());
-        let mut failure = None;
-        for &e in executors {
-            let instance = match instantiate(&module, e) {
-                Err(ExecError::Compile(f)) => match cross_isa::match_known(e.target_name(), &f) {
-                    // A documented gap of the backend: this executor cannot
-                    // run this code, which is not a finding.
-                    Some(known) => Err(ExecError::Inconclusive(format!("{}: {f}", known.reason))),
-                    None => {
-                        failure.get_or_insert((e, f.clone()));
-                        Err(ExecError::Compile(f))
-                    }
-                },
-                other => other,
-            };
-            instances.push((e, instance));
-        }
-        Group {
+        let mut group = Group {
             module,
-            instances,
-            failure,
+            slots: Vec::with_capacity(executors.len()),
+            failure: None,
+            workarounds: RefCell::new(Vec::new()),
+            rescued: RefCell::new(Vec::new()),
+        };
+        for &e in executors {
+            let slot = match instantiate(&group.module, e) {
+                Ok(instance) => Slot::Ready(instance, Vec::new()),
+                Err(ExecError::Compile(f)) => group.compile_failed(e, f),
+                Err(_) => Slot::Skipped,
+            };
+            group.slots.push((e, slot));
         }
+        group
+    }
+
+    /// Sorts a compile failure of `e`: a documented combination, a known
+    /// bug (the workaround compiles), or a finding.
+    fn compile_failed(&mut self, e: Executor, f: CompileFailure) -> Slot {
+        let target = e.target_name();
+        let func = self.module.function(&f.func);
+        if let Some(k) = func.and_then(|func| known::match_compile_failure(target, &f, func)) {
+            return Slot::Known(k);
+        }
+        if let Some(w) = self.workaround(target)
+            && let Ok(instance) = instantiate(&w.module, e)
+        {
+            return Slot::Ready(instance, w.issues.clone());
+        }
+        self.failure.get_or_insert((e, f));
+        Slot::Skipped
+    }
+
+    fn workaround(&self, target: &'static str) -> Option<Rc<known::Workaround>> {
+        let mut cache = self.workarounds.borrow_mut();
+        if let Some((_, w)) = cache.iter().find(|(t, _)| *t == target) {
+            return w.clone();
+        }
+        let w = known::work_around(&self.module, target).map(Rc::new);
+        cache.push((target, w.clone()));
+        w
+    }
+
+    /// `e` compiled from the workaround module of its target, if any.
+    fn rescued(&self, e: Executor) -> Option<(Rc<Instance>, Rc<known::Workaround>)> {
+        let w = self.workaround(e.target_name())?;
+        let mut cache = self.rescued.borrow_mut();
+        let instance = match cache.iter().find(|(x, _)| *x == e) {
+            Some((_, i)) => i.clone(),
+            None => {
+                let i = instantiate(&w.module, e).ok().map(Rc::new);
+                cache.push((e, i.clone()));
+                i
+            }
+        }?;
+        Some((instance, w))
     }
 
     fn judge(&self, inv: &Invocation, ret_types: &[Type], fuel: u64) -> Result<Verdict, ExecError> {
@@ -225,8 +334,21 @@ impl Group {
             Err(e) => return Ok(Verdict::Inconclusive(e.to_string())),
         };
         let mut compared = 0;
-        for (executor, instance) in &self.instances {
-            let Ok(instance) = instance else { continue };
+        let mut hits = Vec::new();
+        for (executor, slot) in &self.slots {
+            let (instance, issues) = match slot {
+                Slot::Ready(instance, issues) => (instance, issues),
+                Slot::Known(issue) => {
+                    hits.push(KnownHit {
+                        executor: *executor,
+                        issue,
+                    });
+                    continue;
+                }
+                Slot::Skipped => continue,
+            };
+            // A workaround module has the same functions in the same order,
+            // so the original module resolves the invocation for both.
             let observed = match call(instance, &self.module, inv, fuel) {
                 Ok(o) => o,
                 Err(ExecError::Compile(f)) => return Ok(Verdict::CompileFailure(*executor, f)),
@@ -234,19 +356,49 @@ impl Group {
                 Err(ExecError::Inconclusive(_)) => continue,
             };
             compared += 1;
-            if let Some(detail) = compare(ret_types, &reference, &observed) {
-                return Ok(Verdict::Disagree(Box::new(Disagreement {
+            let Some(detail) = compare(ret_types, &reference, &observed) else {
+                hits.extend(issues.iter().map(|&issue| KnownHit {
                     executor: *executor,
-                    invocation: inv.clone(),
-                    reference,
-                    observed,
-                    detail,
-                })));
+                    issue,
+                }));
+                continue;
+            };
+            // A disagreement on the original module may be a known bug:
+            // confirmed only if the rewritten module then agrees.
+            if issues.is_empty()
+                && let Some((fixed, w)) = self.rescued(*executor)
+                && let Ok(again) = call(&fixed, &self.module, inv, fuel)
+                && compare(ret_types, &reference, &again).is_none()
+            {
+                hits.extend(w.issues.iter().map(|&issue| KnownHit {
+                    executor: *executor,
+                    issue,
+                }));
+                continue;
             }
+            return Ok(Verdict::Disagree(Box::new(Disagreement {
+                executor: *executor,
+                invocation: inv.clone(),
+                reference,
+                observed,
+                detail: if issues.is_empty() {
+                    detail
+                } else {
+                    format!("{detail}, with known bugs worked around")
+                },
+            })));
         }
-        Ok(Verdict::Agree {
-            reference,
-            compared,
+        Ok(if hits.is_empty() {
+            Verdict::Agree {
+                reference,
+                compared,
+            }
+        } else {
+            Verdict::KnownIssue {
+                reference,
+                compared,
+                hits,
+            }
         })
     }
 }
@@ -266,6 +418,13 @@ pub fn judge_all(
     executors: &[Executor],
     fuel: u64,
 ) -> Result<Vec<Verdict>, ExecError> {
+    // A filetest's `target` lines say which backends its code is for.
+    let executors: Vec<Executor> = executors
+        .iter()
+        .copied()
+        .filter(|e| module.targets_arch(e.target_name()))
+        .collect();
+    let executors = &executors[..];
     let mut groups: Vec<(Vec<usize>, Group)> = Vec::new();
     let mut verdicts = Vec::with_capacity(invocations.len());
     for inv in invocations {

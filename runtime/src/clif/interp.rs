@@ -11,8 +11,6 @@
 //! interpreting them ([`reference_fixups`]); each fixup says what it
 //! corrects.
 
-use std::panic::{self, AssertUnwindSafe};
-
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{Function, InstBuilder, Opcode, types};
@@ -87,17 +85,10 @@ fn interpret(funcs: &[Function], inv: &Invocation, fuel: u64) -> Result<Outcome,
         .with_function_store(store)
         .with_libcall_handler(libcalls::interpret);
     let mut interpreter = Interpreter::new(state).with_fuel(Some(fuel));
-    let result = panic::catch_unwind(AssertUnwindSafe(|| {
-        interpreter.call_by_name(&inv.func, &inv.args)
-    }));
+    let result = super::compile::catch_quietly(|| interpreter.call_by_name(&inv.func, &inv.args));
     match result {
-        Err(payload) => Err(ExecError::Inconclusive(format!(
-            "interpreter panicked: {}",
-            payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_default()
+        Err((message, _)) => Err(ExecError::Inconclusive(format!(
+            "interpreter panicked: {message}"
         ))),
         Ok(Err(InterpreterError::FuelExhausted)) => {
             Err(ExecError::Inconclusive("interpreter fuel exhausted".into()))

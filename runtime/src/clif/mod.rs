@@ -22,6 +22,7 @@ pub mod cross_isa;
 pub mod differential;
 pub mod filetest;
 pub mod interp;
+pub mod known;
 mod libcalls;
 mod link;
 pub mod midend;
@@ -44,6 +45,10 @@ pub use differential::{Executor, Verdict};
 #[derive(Clone, Debug)]
 pub struct ClifModule {
     functions: Vec<Function>,
+    /// The architectures a filetest's `target` lines name (`x86_64`,
+    /// `pulley64`, ...), or `None` when it names none (or the module was not
+    /// parsed from a filetest): then every executor applies.
+    targets: Option<Vec<String>>,
 }
 
 /// A function call to make: which function, with which arguments.
@@ -156,7 +161,10 @@ impl ClifModule {
                 }
             }
         }
-        Ok(ClifModule { functions })
+        Ok(ClifModule {
+            functions,
+            targets: None,
+        })
     }
 
     /// Parses and verifies CLIF text (one or more functions, optionally
@@ -190,7 +198,39 @@ impl ClifModule {
             }
             funcs.push(func);
         }
-        Ok((ClifModule::new(funcs)?, runs))
+        let mut module = ClifModule::new(funcs)?;
+        if let cranelift_reader::IsaSpec::Some(isas) = &file.isa_spec {
+            module.targets = Some(
+                isas.iter()
+                    .map(|isa| isa.triple().architecture.to_string())
+                    .collect(),
+            );
+        }
+        Ok((module, runs))
+    }
+
+    /// The architectures the filetest this came from targets (`None`: no
+    /// `target` line, every executor applies).
+    pub fn targets(&self) -> Option<&[String]> {
+        self.targets.as_deref()
+    }
+
+    /// Whether code for `arch` (`x86_64`, `aarch64`, `pulley64`) is meant to
+    /// be tested: a filetest's `target` lines list what its functions are
+    /// written for (shoal's CLIF generator names `pulley64` only when a
+    /// case restricts itself to what Pulley lowers), like `test run` does.
+    pub fn targets_arch(&self, arch: &str) -> bool {
+        self.targets
+            .as_ref()
+            .is_none_or(|t| t.iter().any(|a| a == arch))
+    }
+
+    /// The same module (targets included) with `functions` instead, which
+    /// are verified like [`ClifModule::new`]'s.
+    pub fn with_functions(&self, functions: Vec<Function>) -> Result<ClifModule, ModuleError> {
+        let mut module = ClifModule::new(functions)?;
+        module.targets = self.targets.clone();
+        Ok(module)
     }
 
     /// The functions, in definition order.
@@ -264,6 +304,7 @@ impl ClifModule {
     pub fn subset(&self, indices: &[usize]) -> ClifModule {
         ClifModule {
             functions: indices.iter().map(|&i| self.functions[i].clone()).collect(),
+            targets: self.targets.clone(),
         }
     }
 

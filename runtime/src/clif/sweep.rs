@@ -6,9 +6,11 @@
 
 use super::compile::{self, CompileFailure};
 use super::config::{ClifConfig, OptLevel};
-use super::cross_isa::{self, KnownUnsupported, TARGETS};
+use super::cross_isa::{self, TARGETS};
+use super::known::{self, KnownIssue};
 use super::pulley::pulley64_isa;
 use super::{ClifModule, differential::Executor};
+use cranelift_codegen::ir::Function;
 
 /// What to compile for.
 #[derive(Clone, Debug)]
@@ -41,8 +43,8 @@ pub struct SweepFailure {
     pub target: String,
     /// Cranelift's failure.
     pub failure: CompileFailure,
-    /// The documented gap it matches, if any (then it is not a finding).
-    pub known: Option<KnownUnsupported>,
+    /// The known issue it matches, if any (then it is not a finding).
+    pub known: Option<&'static KnownIssue>,
 }
 
 /// Totals of one sweep.
@@ -60,12 +62,12 @@ impl SweepReport {
         self.failures.iter().filter(|f| f.known.is_none())
     }
 
-    fn record(&mut self, target: &str, result: Result<(), CompileFailure>) {
+    fn record(&mut self, target: &str, func: &Function, result: Result<(), CompileFailure>) {
         match result {
             Ok(()) => self.compiled += 1,
             Err(failure) => self.failures.push(SweepFailure {
                 target: target.to_string(),
-                known: cross_isa::match_known(target, &failure),
+                known: known::match_compile_failure(target, &failure, func),
                 failure,
             }),
         }
@@ -82,14 +84,14 @@ pub fn sweep(module: &ClifModule, plan: &SweepPlan, report: &mut SweepReport) {
         };
         for f in module.functions() {
             let r = compile::compile_code(&*isa, f, config.mid_end).map(|_| ());
-            report.record(host_target, r);
+            report.record(host_target, f, r);
         }
     }
     for &opt in &plan.pulley {
         let Ok(isa) = pulley64_isa(opt) else { continue };
         for f in module.functions() {
             let r = compile::compile_code(&*isa, f, true).map(|_| ());
-            report.record("pulley64", r);
+            report.record("pulley64", f, r);
         }
     }
     for &opt in &plan.cross {

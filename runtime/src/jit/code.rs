@@ -82,7 +82,7 @@ fn resolve(
 /// Linked code and its trap-table registration (unregistered before the
 /// mapping is freed: fields drop in order).
 pub struct CodeUnit {
-    _registration: crate::native::CodeRegistration,
+    _registration: Option<crate::native::CodeRegistration>,
     /// The code.
     pub linked: Linked,
 }
@@ -95,9 +95,15 @@ impl std::fmt::Debug for CodeUnit {
 
 impl CodeUnit {
     /// Registers `linked`'s trap sites with the native trap handler.
+    ///
+    /// Code without trap sites (most entry trampolines) is not registered:
+    /// the handler would find no trap there either way, and every
+    /// registration makes each later one copy the registry (campaigns
+    /// cache thousands of trampolines).
     pub fn register(linked: Linked) -> CodeUnit {
-        let registration =
-            crate::native::register_code(linked.memory.addr(), linked.memory.len(), &linked.traps);
+        let registration = (!linked.traps.is_empty()).then(|| {
+            crate::native::register_code(linked.memory.addr(), linked.memory.len(), &linked.traps)
+        });
         CodeUnit {
             _registration: registration,
             linked,

@@ -228,7 +228,8 @@ pub struct JitConfig {
     pub isa: IsaLevel,
     /// Bounds-check strategy for linear memories.
     pub bounds: BoundsMode,
-    /// Run Cranelift's IR verifier on every function (on by default).
+    /// Run Cranelift's IR verifier on every function, before and after the
+    /// mid-end (on by default; see [`crate::jit::compile`]).
     pub verifier: bool,
     /// Run regalloc2's checker on every function.
     pub regalloc_checker: bool,
@@ -281,7 +282,9 @@ impl JitConfig {
         out
     }
 
-    /// Builds the Cranelift target ISA for this configuration.
+    /// Builds the Cranelift target ISA for this configuration. Its
+    /// `enable_verifier` setting is off whatever [`JitConfig::verifier`]
+    /// says: the JIT verifies in its own pipeline ([`crate::jit::compile`]).
     pub fn build_isa(&self) -> Result<OwnedTargetIsa, String> {
         if !self.isa.host_supports() {
             return Err(format!(
@@ -294,7 +297,9 @@ impl JitConfig {
             b.set(k, v).map_err(|e| format!("setting {k}={v}: {e}"))
         };
         set(&mut flags, "opt_level", self.opt.name())?;
-        set(&mut flags, "enable_verifier", bool_str(self.verifier))?;
+        // Verification (`self.verifier`) is done by shoal's compile pipeline
+        // at fewer points than Cranelift's own (see `jit::compile`).
+        set(&mut flags, "enable_verifier", "false")?;
         set(
             &mut flags,
             "regalloc_checker",

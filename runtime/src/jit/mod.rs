@@ -81,7 +81,8 @@ impl JitEngine {
             .collect()
     }
 
-    /// The target ISA (for printing or compiling CLIF directly).
+    /// The target ISA (for printing or compiling CLIF directly; Cranelift's
+    /// own verifier is off in it, see [`JitConfig::build_isa`]).
     pub fn isa(&self) -> &dyn cranelift_codegen::isa::TargetIsa {
         &*self.isa
     }

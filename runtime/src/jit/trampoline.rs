@@ -16,8 +16,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use cranelift_codegen::Context;
-use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::types;
 use cranelift_codegen::ir::{
     AbiParam, Function, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
@@ -27,6 +25,7 @@ use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use crate::jit::code::{self, CodeUnit, FuncCode, Linked};
+use crate::jit::compile;
 use crate::jit::config::JitConfig;
 use crate::jit::translate::{clif_type, wasm_signature};
 use crate::jit::traps;
@@ -114,20 +113,22 @@ fn slot(i: usize) -> i32 {
 pub(crate) fn compile_standalone(
     funcs: Vec<Function>,
     isa: &dyn TargetIsa,
+    verify: bool,
 ) -> Result<Linked, String> {
-    let mut ctx = Context::new();
-    let mut out = Vec::with_capacity(funcs.len());
-    for f in funcs {
-        ctx.clear();
-        ctx.func = f;
-        ctx.compile(isa, &mut ControlPlane::default())
-            .map_err(|e| format!("compiling glue code: {}", e.inner))?;
-        let compiled = ctx.compiled_code().ok_or("no compiled code")?;
-        out.push(FuncCode::new(
-            &compiled.buffer,
-            ctx.func.params.user_named_funcs(),
-        )?);
-    }
+    let out = compile::with_contexts(|c| {
+        let mut out = Vec::with_capacity(funcs.len());
+        for f in funcs {
+            c.ctx.clear();
+            c.ctx.func = f;
+            let compiled = compile::compile_function(c, isa, verify)
+                .map_err(|e| format!("compiling glue code: {e}"))?;
+            out.push(FuncCode::new(
+                &compiled.buffer,
+                c.ctx.func.params.user_named_funcs(),
+            )?);
+        }
+        Ok::<_, String>(out)
+    })?;
     code::link(&out)
 }
 
@@ -159,7 +160,11 @@ pub(crate) fn cached(
     } else {
         entry_trampoline(ty, isa)
     };
-    let unit = Rc::new(CodeUnit::register(compile_standalone(vec![func], isa)?));
+    let unit = Rc::new(CodeUnit::register(compile_standalone(
+        vec![func],
+        isa,
+        config.verifier,
+    )?));
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() < CACHE_LIMIT {

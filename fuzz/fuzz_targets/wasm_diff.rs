@@ -1,0 +1,19 @@
+//! `wasm_diff`: glue around `shoal_oracles::fuzzing::wasm_diff` and the structural
+//! custom mutator (see `oracles/src/fuzzing/mod.rs`).
+#![no_main]
+
+use libfuzzer_sys::{Corpus, fuzz_mutator, fuzz_target, fuzzer_mutate};
+use shoal_oracles::fuzzing::{self, FuzzTarget};
+
+fuzz_target!(|data: &[u8]| -> Corpus {
+    if fuzzing::wasm_diff(data) {
+        Corpus::Keep
+    } else {
+        Corpus::Reject
+    }
+});
+
+fuzz_mutator!(|data: &mut [u8], size: usize, max_size: usize, seed: u32| {
+    fuzzing::custom_mutate(FuzzTarget::WasmDiff, data, size, max_size, seed)
+        .unwrap_or_else(|| fuzzer_mutate(data, size, max_size))
+});

@@ -1,0 +1,614 @@
+//! Known Cranelift issues: the short, commented list of combinations a
+//! backend documents (or plainly leaves) unsupported, and of real Cranelift
+//! bugs already reduced into `corpus/regressions/`, each with a tight
+//! predicate so that it explains *only* its own symptom.
+//!
+//! Two kinds of symptom are recognised:
+//!
+//! * [`Symptom::CompileFailure`]: a compile failure of a given kind whose
+//!   message contains one of the entry's needles, on a function in which
+//!   the entry's `shape` finds the construct responsible (when it has one).
+//! * [`Symptom::Workaround`]: a wrong result or compile failure of a
+//!   function in which `shape` finds the construct, *confirmed* by
+//!   rewriting the module with `rewrite` (an equivalent CLIF form that
+//!   avoids the bug) and observing that the same executor then agrees with
+//!   the reference. If it still disagrees, the disagreement is not this
+//!   issue and stays a finding.
+//!
+//! [`differential`](super::differential) turns a match into
+//! `Verdict::KnownIssue` (counted, never a finding) while it keeps
+//! comparing every other executor, so a known issue never hides another
+//! discrepancy in the same case.
+
+use std::fmt;
+
+use cranelift_codegen::cursor::{Cursor, FuncCursor};
+use cranelift_codegen::ir::condcodes::FloatCC;
+use cranelift_codegen::ir::{Function, Inst, InstBuilder, InstructionData, Opcode, Value, types};
+
+use super::ClifModule;
+use super::compile::{CompileFailure, FailureKind};
+
+/// What kind of known issue an entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IssueClass {
+    /// The backend does not implement this combination (typically because
+    /// Wasmtime never generates it); not a bug to report.
+    Unsupported,
+    /// A real Cranelift bug, reproduced by the named filetests in
+    /// `corpus/regressions/`.
+    Bug {
+        /// File names under `corpus/regressions/`.
+        regressions: &'static [&'static str],
+    },
+}
+
+/// How a known issue shows itself.
+#[derive(Clone, Copy)]
+pub enum Symptom {
+    /// Compilation fails with `kind` and a message containing one of
+    /// `needles`, in a function where `shape` (if given) holds.
+    CompileFailure {
+        /// The kind of failure.
+        kind: FailureKind,
+        /// Substrings of Cranelift's message; any one matches.
+        needles: &'static [&'static str],
+        /// The construct the failure needs, when the message alone is not
+        /// specific enough.
+        shape: Option<fn(&Function) -> bool>,
+    },
+    /// Any disagreement or compile failure in a module where `shape`
+    /// holds for some function, which `rewrite` (an equivalent form)
+    /// makes go away.
+    Workaround {
+        /// Whether the function contains the construct.
+        shape: fn(&Function) -> bool,
+        /// Rewrites every occurrence of the construct into an equivalent
+        /// form the backend handles.
+        rewrite: fn(&mut Function),
+    },
+}
+
+impl fmt::Debug for Symptom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Symptom::CompileFailure { kind, needles, .. } => f
+                .debug_struct("CompileFailure")
+                .field("kind", kind)
+                .field("needles", needles)
+                .finish_non_exhaustive(),
+            Symptom::Workaround { .. } => f.write_str("Workaround"),
+        }
+    }
+}
+
+/// One known issue.
+#[derive(Debug)]
+pub struct KnownIssue {
+    /// Short stable name (used in verdicts and campaign statistics).
+    pub name: &'static str,
+    /// Target names it applies to (`x86_64`, `aarch64`, `riscv64`,
+    /// `s390x`, `pulley32`, `pulley64`); empty for all.
+    pub targets: &'static [&'static str],
+    /// Unsupported combination or real bug.
+    pub class: IssueClass,
+    /// One line: what and why (with the Cranelift/Wasmtime issue number
+    /// where one is known).
+    pub reason: &'static str,
+    /// How it shows.
+    pub symptom: Symptom,
+}
+
+impl KnownIssue {
+    /// Whether this entry applies to `target`.
+    pub fn applies_to(&self, target: &str) -> bool {
+        self.targets.is_empty() || self.targets.contains(&target)
+    }
+}
+
+impl PartialEq for KnownIssue {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for KnownIssue {}
+
+impl fmt::Display for KnownIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.name, self.reason)?;
+        if let IssueClass::Bug { regressions } = self.class {
+            for r in regressions {
+                write!(f, " (corpus/regressions/{r})")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+const PULLEY: &[&str] = &["pulley32", "pulley64"];
+
+/// Every known issue.
+pub static KNOWN_ISSUES: &[KnownIssue] = &[
+    // ----- real bugs (reduced filetests in corpus/regressions/) -----
+    //
+    // Pulley's i128 store rule (pulley_shared/lower.isle:1282) builds its
+    // two addresses as `addr+0` and `addr+8`, dropping the instruction's
+    // own offset: `store.i128 v, p+16` writes to p..p+16.
+    KnownIssue {
+        name: "pulley-i128-store-offset",
+        targets: PULLEY,
+        class: IssueClass::Bug {
+            regressions: &["pulley-i128-store-offset.clif"],
+        },
+        reason: "Pulley ignores the offset of `store.i128` (lower.isle:1282)",
+        symptom: Symptom::Workaround {
+            shape: has_offset_i128_store,
+            rewrite: rewrite_offset_i128_stores,
+        },
+    },
+    // Pulley lowers `bmask` of an i64 with rule 2 (lower.isle:705) for any
+    // result type, so `bmask.i128 x:i64` defines only the low half (the
+    // high half is a stale register, or an invalid vreg that makes
+    // regalloc2 index out of bounds). The mid-end creates that form from
+    // `sextend.i128 (bmask x)` (opts/bitops.isle:133).
+    KnownIssue {
+        name: "pulley-bmask-i128",
+        targets: PULLEY,
+        class: IssueClass::Bug {
+            regressions: &["pulley-bmask-i128.clif", "pulley-bmask-i128-regalloc.clif"],
+        },
+        reason: "Pulley lowers `bmask.i128` of an i64 as a 64-bit bmask (lower.isle:705)",
+        symptom: Symptom::Workaround {
+            shape: has_wide_bmask,
+            rewrite: rewrite_wide_bmasks,
+        },
+    },
+    // ----- documented or plain unsupported combinations -----
+    //
+    // wasmtime#4864 (aarch64 udiv/sdiv), #5474 (x86_64 srem/urem), #5472
+    // (aarch64 srem/urem): no backend lowers i128 division or remainder.
+    KnownIssue {
+        name: "i128-division",
+        targets: &[],
+        class: IssueClass::Unsupported,
+        reason: "i128 division is not lowered (wasmtime#4864)",
+        symptom: Symptom::CompileFailure {
+            kind: FailureKind::Unsupported,
+            needles: &["div.i128"],
+            shape: None,
+        },
+    },
+    KnownIssue {
+        name: "i128-remainder",
+        targets: &[],
+        class: IssueClass::Unsupported,
+        reason: "i128 remainder is not lowered (wasmtime#5474, #5472)",
+        symptom: Symptom::CompileFailure {
+            kind: FailureKind::Unsupported,
+            needles: &["rem.i128"],
+            shape: None,
+        },
+    },
+    // Cranelift's own message cites wasmtime#9510: a backend cannot return
+    // more values than fit in registers without a StructReturn argument
+    // (s390x: an i128 result; riscv64: a vector result).
+    KnownIssue {
+        name: "too-many-returns",
+        targets: &[],
+        class: IssueClass::Unsupported,
+        reason: "too many return values for registers (wasmtime#9510)",
+        symptom: Symptom::CompileFailure {
+            kind: FailureKind::Unsupported,
+            needles: &["Too many return values to fit in registers"],
+            shape: None,
+        },
+    },
+    // Pulley lowers the CLIF Wasmtime generates for wasm, not all of CLIF:
+    // no i128 bitwise ops or shifts, rotates only at 32/64 bits, no
+    // `bitrev`, no f16/f128 registers, ... Cranelift reports these as
+    // `Unsupported` errors.
+    KnownIssue {
+        name: "pulley-wasm-subset",
+        targets: PULLEY,
+        class: IssueClass::Unsupported,
+        reason: "Pulley lowers only the CLIF subset Wasmtime needs",
+        symptom: Symptom::CompileFailure {
+            kind: FailureKind::Unsupported,
+            needles: &["should be implemented in ISLE", "Unexpected SSA-value type"],
+            shape: None,
+        },
+    },
+    // The same gap, but surfacing as a panic inside a helper term: Pulley's
+    // `bmask` rules extend the operand with `zext32`/`zext64`, which have
+    // no i128 case.
+    KnownIssue {
+        name: "pulley-bmask-of-i128",
+        targets: PULLEY,
+        class: IssueClass::Unsupported,
+        reason: "Pulley has no `bmask` of an i128 operand (panics in zext64)",
+        symptom: Symptom::CompileFailure {
+            kind: FailureKind::Panic,
+            needles: &[
+                "no rule matched for term zext64",
+                "no rule matched for term zext32",
+            ],
+            shape: Some(has_bmask_of_i128),
+        },
+    },
+    // Pulley's `lower_vfcmp` has rules for eq/ne/lt/le/gt/ge only (all
+    // that wasm's `f32x4`/`f64x2` comparisons need).
+    KnownIssue {
+        name: "pulley-vector-fcmp-unordered",
+        targets: PULLEY,
+        class: IssueClass::Unsupported,
+        reason: "Pulley lowers vector fcmp only for eq/ne/lt/le/gt/ge",
+        symptom: Symptom::CompileFailure {
+            kind: FailureKind::Panic,
+            needles: &["no rule matched for term lower_vfcmp"],
+            shape: Some(has_vector_fcmp_beyond_wasm),
+        },
+    },
+    // Bitwise ops on scalar floats put the float in an integer register
+    // (`XReg::new(..).unwrap()` in pulley_shared/lower/isle.rs).
+    KnownIssue {
+        name: "pulley-float-bitwise",
+        targets: PULLEY,
+        class: IssueClass::Unsupported,
+        reason: "Pulley has no bitwise ops on scalar floats (unwrap in xreg_new)",
+        symptom: Symptom::CompileFailure {
+            kind: FailureKind::Panic,
+            needles: &["called `Option::unwrap()` on a `None` value (at cranelift-codegen"],
+            shape: Some(has_scalar_float_bitwise),
+        },
+    },
+    // Pulley's i128 `load`/`store` rules use its plain register-offset
+    // loads and stores, whose emission asserts that the access cannot trap
+    // (pulley_shared/inst/emit.rs): only `notrap` i128 accesses (which
+    // Cranelift's own test trampolines use) compile.
+    KnownIssue {
+        name: "pulley-i128-trapping-memory",
+        targets: PULLEY,
+        class: IssueClass::Unsupported,
+        reason: "Pulley compiles i128 loads/stores only when marked `notrap`",
+        symptom: Symptom::CompileFailure {
+            kind: FailureKind::Panic,
+            needles: &["assertion failed: flags.trap_code().is_none()"],
+            shape: Some(has_trapping_i128_access),
+        },
+    },
+    // x86_64, riscv64 and s390x lower little or no f16 arithmetic (riscv64
+    // needs Zfh, not enabled in shoal's target).
+    KnownIssue {
+        name: "f16-arithmetic",
+        targets: &["x86_64", "riscv64", "s390x"],
+        class: IssueClass::Unsupported,
+        reason: "f16 arithmetic not implemented on this backend",
+        symptom: Symptom::CompileFailure {
+            kind: FailureKind::Unsupported,
+            needles: &[".f16"],
+            shape: None,
+        },
+    },
+    KnownIssue {
+        name: "f128-arithmetic",
+        targets: &[],
+        class: IssueClass::Unsupported,
+        reason: "f128 arithmetic is not implemented by the backends",
+        symptom: Symptom::CompileFailure {
+            kind: FailureKind::Unsupported,
+            needles: &[".f128"],
+            shape: None,
+        },
+    },
+    // CLIF written for 64-bit pointers (`stack_addr.i64`, i64 addresses) is
+    // not valid for a 32-bit target; the verifier says so.
+    KnownIssue {
+        name: "pointer-width",
+        targets: &["pulley32"],
+        class: IssueClass::Unsupported,
+        reason: "the function assumes 64-bit pointers",
+        symptom: Symptom::CompileFailure {
+            kind: FailureKind::Verifier,
+            needles: &["invalid pointer width"],
+            shape: None,
+        },
+    },
+];
+
+/// The known issue explaining compile `failure` of `func` on `target`.
+pub fn match_compile_failure(
+    target: &str,
+    failure: &CompileFailure,
+    func: &Function,
+) -> Option<&'static KnownIssue> {
+    KNOWN_ISSUES.iter().find(|k| {
+        k.applies_to(target)
+            && match k.symptom {
+                Symptom::CompileFailure {
+                    kind,
+                    needles,
+                    shape,
+                } => {
+                    kind == failure.kind
+                        && needles.iter().any(|n| failure.message.contains(n))
+                        && shape.is_none_or(|s| s(func))
+                }
+                Symptom::Workaround { .. } => false,
+            }
+    })
+}
+
+/// A module rewritten to avoid known bugs on one target.
+#[derive(Clone, Debug)]
+pub struct Workaround {
+    /// The rewritten (and re-verified) module.
+    pub module: ClifModule,
+    /// The issues whose constructs were rewritten.
+    pub issues: Vec<&'static KnownIssue>,
+}
+
+/// Rewrites `module` around every known bug of `target` whose construct it
+/// contains; `None` if it contains none (or, defensively, if a rewrite
+/// does not verify).
+pub fn work_around(module: &ClifModule, target: &str) -> Option<Workaround> {
+    let issues: Vec<&'static KnownIssue> = KNOWN_ISSUES
+        .iter()
+        .filter(|k| k.applies_to(target))
+        .filter(|k| match k.symptom {
+            Symptom::Workaround { shape, .. } => module.functions().iter().any(shape),
+            Symptom::CompileFailure { .. } => false,
+        })
+        .collect();
+    if issues.is_empty() {
+        return None;
+    }
+    let mut funcs = module.functions().to_vec();
+    for issue in &issues {
+        if let Symptom::Workaround { rewrite, .. } = issue.symptom {
+            funcs.iter_mut().for_each(rewrite);
+        }
+    }
+    let rewritten = module.with_functions(funcs).ok()?;
+    Some(Workaround {
+        module: rewritten,
+        issues,
+    })
+}
+
+// ----- shapes and rewrites -----
+
+fn insts(func: &Function) -> impl Iterator<Item = Inst> + '_ {
+    func.layout
+        .blocks()
+        .flat_map(move |b| func.layout.block_insts(b))
+}
+
+fn arg_type(func: &Function, inst: Inst, i: usize) -> Option<types::Type> {
+    func.dfg
+        .inst_args(inst)
+        .get(i)
+        .map(|&v| func.dfg.value_type(v))
+}
+
+fn result_type(func: &Function, inst: Inst) -> Option<types::Type> {
+    func.dfg
+        .inst_results(inst)
+        .first()
+        .map(|&v| func.dfg.value_type(v))
+}
+
+/// `store.i128 v, p+N` with `N != 0`.
+fn offset_i128_stores(func: &Function) -> Vec<Inst> {
+    insts(func)
+        .filter(|&i| match func.dfg.insts[i] {
+            InstructionData::Store {
+                opcode: Opcode::Store,
+                offset,
+                ..
+            } => i32::from(offset) != 0 && arg_type(func, i, 0) == Some(types::I128),
+            _ => false,
+        })
+        .collect()
+}
+
+fn has_offset_i128_store(func: &Function) -> bool {
+    !offset_i128_stores(func).is_empty()
+}
+
+/// `store.i128 v, p+N` → `q = iadd p, N; store.i128 v, q`.
+fn rewrite_offset_i128_stores(func: &mut Function) {
+    for inst in offset_i128_stores(func) {
+        let InstructionData::Store { offset, .. } = func.dfg.insts[inst] else {
+            continue;
+        };
+        let addr = func.dfg.inst_args(inst)[1];
+        let ptr = func.dfg.value_type(addr);
+        let mut pos = FuncCursor::new(func).at_inst(inst);
+        let k = pos.ins().iconst(ptr, i64::from(i32::from(offset)));
+        let q = pos.ins().iadd(addr, k);
+        pos.func.dfg.inst_args_mut(inst)[1] = q;
+        if let InstructionData::Store { offset, .. } = &mut pos.func.dfg.insts[inst] {
+            *offset = 0.into();
+        }
+    }
+}
+
+fn defined_by(func: &Function, v: Value, opcode: Opcode) -> bool {
+    func.dfg
+        .value_def(v)
+        .inst()
+        .is_some_and(|i| func.dfg.insts[i].opcode() == opcode)
+}
+
+/// `bmask.i128 x` of a narrower `x`, and `sextend.i128 (bmask x)` (which
+/// the mid-end turns into the former).
+fn wide_bmasks(func: &Function) -> Vec<Inst> {
+    insts(func)
+        .filter(|&i| {
+            let data = &func.dfg.insts[i];
+            let wide = result_type(func, i) == Some(types::I128);
+            match data.opcode() {
+                Opcode::Bmask => wide && arg_type(func, i, 0) != Some(types::I128),
+                Opcode::Sextend => {
+                    wide && defined_by(func, func.dfg.inst_args(i)[0], Opcode::Bmask)
+                }
+                _ => false,
+            }
+        })
+        .collect()
+}
+
+fn has_wide_bmask(func: &Function) -> bool {
+    !wide_bmasks(func).is_empty()
+}
+
+/// `r = bmask.i128 x` → `t = bmask.i64 x; r = iconcat t, t`, and
+/// `r = sextend.i128 y` (y a bmask) → `t = bmask.i64 y; r = iconcat t, t`:
+/// a bmask is all ones or all zeros, so both halves equal the i64 mask.
+fn rewrite_wide_bmasks(func: &mut Function) {
+    for inst in wide_bmasks(func) {
+        let x = func.dfg.inst_args(inst)[0];
+        let mut pos = FuncCursor::new(func).at_inst(inst);
+        let t = pos.ins().bmask(types::I64, x);
+        pos.func.replace(inst).iconcat(t, t);
+    }
+}
+
+fn has_trapping_i128_access(func: &Function) -> bool {
+    insts(func).any(|i| {
+        let data = &func.dfg.insts[i];
+        let ty = match data.opcode() {
+            Opcode::Load => result_type(func, i),
+            Opcode::Store => arg_type(func, i, 0),
+            _ => return false,
+        };
+        ty == Some(types::I128) && data.memflags_trap_code(&func.dfg).is_some()
+    })
+}
+
+fn has_bmask_of_i128(func: &Function) -> bool {
+    insts(func).any(|i| {
+        func.dfg.insts[i].opcode() == Opcode::Bmask && arg_type(func, i, 0) == Some(types::I128)
+    })
+}
+
+fn has_vector_fcmp_beyond_wasm(func: &Function) -> bool {
+    use FloatCC::*;
+    insts(func).any(|i| match func.dfg.insts[i] {
+        InstructionData::FloatCompare {
+            opcode: Opcode::Fcmp,
+            cond,
+            ..
+        } => {
+            arg_type(func, i, 0).is_some_and(|t| t.is_vector())
+                && !matches!(
+                    cond,
+                    Equal
+                        | NotEqual
+                        | LessThan
+                        | LessThanOrEqual
+                        | GreaterThan
+                        | GreaterThanOrEqual
+                )
+        }
+        _ => false,
+    })
+}
+
+fn has_scalar_float_bitwise(func: &Function) -> bool {
+    insts(func).any(|i| {
+        matches!(
+            func.dfg.insts[i].opcode(),
+            Opcode::Band | Opcode::Bor | Opcode::Bxor | Opcode::Bnot | Opcode::Bitselect
+        ) && result_type(func, i).is_some_and(|t| !t.is_vector() && t.is_float())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> ClifModule {
+        ClifModule::parse(text).unwrap()
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let mut names: Vec<_> = KNOWN_ISSUES.iter().map(|k| k.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), KNOWN_ISSUES.len());
+    }
+
+    #[test]
+    fn i128_store_offsets_are_rewritten() {
+        let m = parse(
+            "function %f(i64, i128) {
+            block0(v0: i64, v1: i128):
+                store v1, v0+16
+                store v1, v0
+                return
+            }",
+        );
+        assert!(has_offset_i128_store(&m.functions()[0]));
+        let w = work_around(&m, "pulley64").unwrap();
+        assert_eq!(w.issues[0].name, "pulley-i128-store-offset");
+        let f = &w.module.functions()[0];
+        assert!(!has_offset_i128_store(f), "{}", f.display());
+        assert!(work_around(&m, "x86_64").is_none());
+    }
+
+    #[test]
+    fn wide_bmasks_are_rewritten() {
+        let m = parse(
+            "function %f(i64, i32) -> i128, i128 {
+            block0(v0: i64, v1: i32):
+                v2 = bmask.i128 v0
+                v3 = bmask.i32 v1
+                v4 = sextend.i128 v3
+                return v2, v4
+            }",
+        );
+        let f = &m.functions()[0];
+        assert_eq!(wide_bmasks(f).len(), 2);
+        let w = work_around(&m, "pulley32").unwrap();
+        let g = &w.module.functions()[0];
+        assert!(!has_wide_bmask(g), "{}", g.display());
+    }
+
+    #[test]
+    fn shapes_are_specific() {
+        let m = parse(
+            "function %f(f32x4, f32x4, i128, f32) -> i8x16, i8x16, i64, f32 {
+            block0(v0: f32x4, v1: f32x4, v2: i128, v3: f32):
+                v4 = fcmp lt v0, v1
+                v5 = fcmp uno v0, v1
+                v6 = bmask.i64 v2
+                v7 = bnot v3
+                v8 = bitcast.i8x16 little v4
+                v9 = bitcast.i8x16 little v5
+                return v8, v9, v6, v7
+            }",
+        );
+        let f = &m.functions()[0];
+        assert!(has_vector_fcmp_beyond_wasm(f));
+        assert!(has_bmask_of_i128(f));
+        assert!(has_scalar_float_bitwise(f));
+        let plain = parse(
+            "function %g(f32x4, f32x4, i64, i32) -> i8x16, i64, i32 {
+            block0(v0: f32x4, v1: f32x4, v2: i64, v3: i32):
+                v4 = fcmp ge v0, v1
+                v5 = bmask.i64 v2
+                v6 = bnot v3
+                v7 = bitcast.i8x16 little v4
+                return v7, v5, v6
+            }",
+        );
+        let g = &plain.functions()[0];
+        assert!(!has_vector_fcmp_beyond_wasm(g));
+        assert!(!has_bmask_of_i128(g));
+        assert!(!has_scalar_float_bitwise(g));
+        assert!(!has_wide_bmask(g));
+    }
+}
