@@ -214,6 +214,13 @@ fn record_finding(shared: &Shared<'_>, target: &mut dyn Target, found: Finding) 
         .compare_exchange(0, ms, Ordering::Relaxed, Ordering::Relaxed);
     let (to_write, extras) = prepare(shared, target, &found);
     let written = to_write.write_with(root, &extras);
+    // Alias first, then leave the in-flight set: a worker meeting this
+    // signature from now on finds it on disk.
+    if let Ok(Written::New(_) | Written::Duplicate(..)) = &written
+        && let Err(e) = finding::record_alias(root, &signature, &to_write.signature)
+    {
+        note(stats, format!("could not record alias {signature}: {e}"));
+    }
     let pending = shared
         .in_flight
         .lock()
@@ -227,11 +234,11 @@ fn record_finding(shared: &Shared<'_>, target: &mut dyn Target, found: Finding) 
                 stats,
                 format!("new finding: {} ({})", path.display(), to_write.title),
             );
-            after_write(shared, &signature, &to_write.signature, &path, pending);
+            count_pending(stats, &path, pending);
         }
         Ok(Written::Duplicate(path, _)) => {
             stats.duplicates.fetch_add(1, Ordering::Relaxed);
-            after_write(shared, &signature, &to_write.signature, &path, pending);
+            count_pending(stats, &path, pending);
         }
         Err(e) => note(
             stats,
@@ -240,28 +247,14 @@ fn record_finding(shared: &Shared<'_>, target: &mut dyn Target, found: Finding) 
     }
 }
 
-/// Records the unreduced signature as an alias of the written one and adds
-/// the duplicates seen while reducing.
-fn after_write(
-    shared: &Shared<'_>,
-    original: &str,
-    written: &str,
-    dir: &std::path::Path,
-    pending: u64,
-) {
-    let root = &shared.config.findings_dir;
-    if let Err(e) = finding::record_alias(root, original, written) {
-        note(
-            shared.stats,
-            format!("could not record alias {original}: {e}"),
-        );
-    }
+/// Adds the duplicates seen while a finding was being reduced to its count.
+fn count_pending(stats: &Stats, dir: &std::path::Path, pending: u64) {
     if pending > 0
         && let Err(e) = finding::bump(dir, pending)
     {
         note(
-            shared.stats,
-            format!("could not count duplicates of {written}: {e}"),
+            stats,
+            format!("could not count duplicates of {}: {e}", dir.display()),
         );
     }
 }
@@ -291,7 +284,15 @@ fn prepare(shared: &Shared<'_>, target: &mut dyn Target, found: &Finding) -> (Fi
             }
         }
     }
-    crate::replay::complete_extras(&out, &mut extras);
+    // Tables and filetests run the case again: never let that lose it.
+    let mut completed = extras.clone();
+    if catch_unwind(AssertUnwindSafe(|| {
+        crate::replay::complete_extras(&out, &mut completed)
+    }))
+    .is_ok()
+    {
+        extras = completed;
+    }
     (out, extras)
 }
 

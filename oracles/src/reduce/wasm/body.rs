@@ -456,7 +456,8 @@ fn rebuild(
     Some(out)
 }
 
-fn write_leb(out: &mut Vec<u8>, mut v: u64) {
+/// Appends `v` as unsigned LEB128.
+pub(super) fn write_leb(out: &mut Vec<u8>, mut v: u64) {
     loop {
         let byte = (v & 0x7f) as u8;
         v >>= 7;

@@ -1,6 +1,8 @@
 //! Wasm reduction: the invocations first (keep one, drop the rest), then
 //! function bodies structurally ([`body`]: delete statements in shrinking
-//! chunks, then replace expressions by constants), then the whole module
+//! chunks, then replace expressions by constants), then a single
+//! invocation is pointed at the callee that shows the finding, then the
+//! whole module
 //! with `wasm-shrink` (functions, globals, exports, ...), then bodies again
 //! and the invocations' arguments (towards zero); unused locals go last.
 //!
@@ -10,6 +12,7 @@
 //! interesting when the original had some.
 
 pub mod body;
+mod exports;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -30,6 +33,9 @@ pub fn reduce(case: &WasmCase, oracle: &mut dyn Oracle<WasmCase>) -> WasmCase {
     let mut cur = case.clone();
     invocations(&mut cur, oracle);
     bodies(&mut cur, oracle);
+    if retarget(&mut cur, oracle) {
+        bodies(&mut cur, oracle);
+    }
     if let Some(module) = shrink(&cur, oracle) {
         let invocations = adapt(&module, &cur.invocations);
         cur = WasmCase {
@@ -60,6 +66,42 @@ fn locals(cur: &mut WasmCase, oracle: &mut dyn Oracle<WasmCase>) {
     if oracle.interesting(&cand) {
         *cur = cand;
     }
+}
+
+/// With a single invocation: points its export at each other function in
+/// turn (called with zeros), keeping the first that still shows the
+/// finding, so a finding in a callee is invoked directly.
+fn retarget(cur: &mut WasmCase, oracle: &mut dyn Oracle<WasmCase>) -> bool {
+    let [inv] = &cur.invocations[..] else {
+        return false;
+    };
+    let current = Module::new(&cur.module)
+        .ok()
+        .and_then(|m| m.export(&inv.export).map(|e| e.index));
+    let (Some(current), Some(callees)) = (current, exports::callees(&cur.module)) else {
+        return false;
+    };
+    for callee in callees {
+        if oracle.exhausted() {
+            return false;
+        }
+        let (Some(args), true) = (callee.zeros, callee.index != current) else {
+            continue;
+        };
+        let Some(module) = exports::retarget(&cur.module, &inv.export, callee.index) else {
+            continue;
+        };
+        let export = inv.export.clone();
+        let cand = WasmCase {
+            module,
+            invocations: vec![Invocation { export, args }],
+        };
+        if oracle.interesting(&cand) {
+            *cur = cand;
+            return true;
+        }
+    }
+    false
 }
 
 /// Tries `edits` on the current module; adopts the result if interesting.
