@@ -50,7 +50,7 @@ use shoal_runtime::clif::{
     ClifConfig, ClifModule, HostFeatures, Invocation, OptLevel, Outcome, filetest, known,
 };
 
-use super::contract;
+use super::{contract, nan};
 use crate::campaign::{CaseResult, Target};
 use crate::finding::{Finding, signature};
 use crate::targets::CLIF_FUEL;
@@ -259,6 +259,7 @@ impl ClifJudge {
             .map_err(|e| CaseResult::Invalid(e.to_string()))?
             .into_iter()
             .map(stack_is_a_resource)
+            .map(|v| nan_payloads_are_open(v, &module))
             .collect();
         if let Some(v) = verdicts.iter().find(|v| v.is_finding()) {
             let finding = self.verdict_finding(case, &module, v);
@@ -441,6 +442,24 @@ fn stack_is_a_resource(v: Verdict) -> Verdict {
                 "{} ran out of stack on {} (a host resource limit)",
                 d.executor, d.invocation
             ))
+        }
+        other => other,
+    }
+}
+
+/// A value disagreement on a case that may observe a NaN payload CLIF
+/// leaves open ([`nan::check`]) says nothing: the executors may all be
+/// right. The generator never writes such cases; mutations can.
+fn nan_payloads_are_open(v: Verdict, module: &ClifModule) -> Verdict {
+    match v {
+        Verdict::Disagree(d) if matches!(d.observed, Outcome::Returned(_)) => {
+            match nan::check(module) {
+                Ok(()) => Verdict::Disagree(d),
+                Err(why) => Verdict::Inconclusive(format!(
+                    "{} disagrees on {}, but the case may observe a NaN payload: {why}",
+                    d.executor, d.invocation
+                )),
+            }
         }
         other => other,
     }

@@ -28,6 +28,11 @@
 //!   `return_call_indirect`;
 //! * instructions that read or write host state (`get_pinned_reg`,
 //!   `get_stack_pointer`, `stack_switch`, `debugtrap`, ...) do not occur.
+//!
+//! NaN payloads are the one part of the contract checked only after the
+//! fact ([`super::nan`]): many harvested seeds could observe one for some
+//! arguments, so a case is run anyway and only a disagreement on a case
+//! that may observe a payload is set aside.
 
 use cranelift_codegen::ir::{Function, Inst, InstructionData, Opcode, Value, ValueDef};
 use shoal_generators::clif::table;

@@ -33,6 +33,7 @@
 pub mod clif;
 pub mod contract;
 pub mod dict;
+pub mod nan;
 pub mod quiet;
 
 use std::cell::RefCell;
