@@ -326,7 +326,7 @@ fn repro_replays_test_cases_and_fuzz_inputs() {
 
     // Raw fuzz input: decoded by the target's generator; the saved case
     // replays to the same verdict without --target.
-    for target in ["wasm_diff", "wasm_smith_diff", "clif_lower", "clif_opt"] {
+    for target in ["wasm_diff", "wasm_smith_diff", "clif_lower", "clif_opt", "clif"] {
         let saved = format!("decoded-{target}");
         let out = shoal(
             &dir,

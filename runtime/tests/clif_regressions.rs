@@ -115,7 +115,15 @@ fn regressions_are_known_issues_not_findings() {
                 IssueClass::Unsupported => false,
             });
         }
-        assert!(named, "{name}: no verdict names this regression");
+        assert!(
+            named,
+            "{name}: no verdict names this regression: {}",
+            verdicts
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
     }
 }
 

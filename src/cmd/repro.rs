@@ -18,6 +18,7 @@ use anyhow::{Context, bail};
 use shoal_generators::{GeneratorKind, TestCase, WasmCase};
 use shoal_oracles::campaign::{CaseResult, Target};
 use shoal_oracles::finding::Finding;
+use shoal_oracles::fuzzing::clif::ClifJudge;
 use shoal_oracles::replay;
 use shoal_oracles::targets::{
     CLIF_FUEL, ClifTarget, SharedHits, WasmTarget, campaign_limits, default_wasm_engines,
@@ -37,10 +38,15 @@ pub enum TargetName {
     WasmDiff,
     /// wasm-smith generator, wasm differential oracle.
     WasmSmithDiff,
-    /// CLIF generator, CLIF executors (lowering).
+    /// CLIF generator; the reference interpreter against native code and
+    /// Pulley at `opt_level=none`, plus compile checks per header target.
     ClifLower,
-    /// CLIF generator, CLIF executors (mid-end).
+    /// CLIF generator; the reference interpreter against the mid-end and
+    /// native code at `opt_level=speed`, plus compile checks.
     ClifOpt,
+    /// CLIF generator; the executors `shoal fuzz` judges CLIF with (the
+    /// default for CLIF test cases).
+    Clif,
 }
 
 impl TargetName {
@@ -49,7 +55,7 @@ impl TargetName {
         match self {
             TargetName::WasmDiff => GeneratorKind::Wasm,
             TargetName::WasmSmithDiff => GeneratorKind::Smith,
-            TargetName::ClifLower | TargetName::ClifOpt => GeneratorKind::Clif,
+            TargetName::ClifLower | TargetName::ClifOpt | TargetName::Clif => GeneratorKind::Clif,
         }
     }
 
@@ -57,7 +63,7 @@ impl TargetName {
     pub fn for_case(case: &TestCase) -> TargetName {
         match case {
             TestCase::Wasm(_) => TargetName::WasmDiff,
-            TestCase::Clif(_) => TargetName::ClifLower,
+            TestCase::Clif(_) => TargetName::Clif,
         }
     }
 
@@ -67,6 +73,7 @@ impl TargetName {
             TargetName::WasmSmithDiff => "wasm_smith_diff",
             TargetName::ClifLower => "clif_lower",
             TargetName::ClifOpt => "clif_opt",
+            TargetName::Clif => "clif",
         }
     }
 }
@@ -105,7 +112,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         case.extension(),
         target_name.label()
     );
-    print_table(&case, fault)?;
+    print_table(&case, target_name, fault)?;
     let mut target = make_target(target_name, fault, new_hits());
     let (result, hits) = collect(|| target.judge(&case));
     println!("ISLE rules fired while compiling: {}", hits.iter().count());
@@ -135,7 +142,7 @@ fn print_finding(f: &Finding) {
 }
 
 /// Prints every execution's outcome per invocation.
-fn print_table(case: &TestCase, fault: Option<JitConfig>) -> anyhow::Result<()> {
+fn print_table(case: &TestCase, name: TargetName, fault: Option<JitConfig>) -> anyhow::Result<()> {
     let table = match case {
         TestCase::Wasm(w) => {
             let oracle = WasmOracle::new(wasm_engines(fault), campaign_limits());
@@ -149,8 +156,15 @@ fn print_table(case: &TestCase, fault: Option<JitConfig>) -> anyhow::Result<()> 
                 Err(e) => bail!("the test case cannot run: {e}"),
             }
         }
-        TestCase::Clif(c) => replay::clif_table(&c.to_text(), &Executor::default_set(), CLIF_FUEL)
-            .map_err(|e| anyhow::anyhow!("the test case cannot run: {e}"))?,
+        TestCase::Clif(c) => {
+            let executors = match name {
+                TargetName::ClifLower => ClifJudge::lower().executors_for(c),
+                TargetName::ClifOpt => ClifJudge::opt().executors_for(c),
+                _ => Executor::default_set(),
+            };
+            replay::clif_table(&c.to_text(), &executors, CLIF_FUEL)
+                .map_err(|e| anyhow::anyhow!("the test case cannot run: {e}"))?
+        }
     };
     print!("{}", table.to_text());
     Ok(())
@@ -247,7 +261,11 @@ pub fn make_target(
     hits: SharedHits,
 ) -> Box<dyn Target> {
     match (name.generator(), fault) {
-        (GeneratorKind::Clif, _) => Box::new(ClifTarget::new(hits)),
+        (GeneratorKind::Clif, _) => match name {
+            TargetName::ClifLower => Box::new(ClifJudge::lower()),
+            TargetName::ClifOpt => Box::new(ClifJudge::opt()),
+            _ => Box::new(ClifTarget::new(hits)),
+        },
         (kind, None) => Box::new(WasmTarget::new(kind, campaign_name(kind), hits)),
         (kind, Some(f)) => Box::new(FaultyWasmTarget::new(kind, f, hits)),
     }

@@ -309,18 +309,19 @@ impl Group {
         group
     }
 
-    /// Sorts a compile failure of `e`: a documented combination, a known
-    /// bug (the workaround compiles), or a finding.
+    /// Sorts a compile failure of `e`: a known bug (the workaround
+    /// compiles; checked first, as a bug can surface as a generic
+    /// "unsupported" message), a documented combination, or a finding.
     fn compile_failed(&mut self, e: Executor, f: CompileFailure) -> Slot {
         let target = e.target_name();
-        let func = self.module.function(&f.func);
-        if let Some(k) = func.and_then(|func| known::match_compile_failure(target, &f, func)) {
-            return Slot::Known(k);
-        }
         if let Some(w) = self.workaround(target)
             && let Ok(instance) = instantiate(&w.module, e, &w.mid_end)
         {
             return Slot::Ready(instance, w.issues.clone());
+        }
+        let func = self.module.function(&f.func);
+        if let Some(k) = func.and_then(|func| known::match_compile_failure(target, &f, func)) {
+            return Slot::Known(k);
         }
         self.failure.get_or_insert((e, f));
         Slot::Skipped

@@ -150,15 +150,21 @@ pub static KNOWN_ISSUES: &[KnownIssue] = &[
     // Pulley lowers `bmask` of an i64 with rule 2 (lower.isle:705) for any
     // result type, so `bmask.i128 x:i64` defines only the low half (the
     // high half is a stale register, or an invalid vreg that makes
-    // regalloc2 index out of bounds). The mid-end creates that form from
-    // `sextend.i128 (bmask x)` (opts/bitops.isle:133).
+    // regalloc2 index out of bounds); for a narrower `x` it has no rule
+    // ("should be implemented in ISLE"). The mid-end creates that form from
+    // `sextend.i128 (bmask x)` (opts/bitops.isle:133), which Pulley
+    // otherwise compiles.
     KnownIssue {
         name: "pulley-bmask-i128",
         targets: PULLEY,
         class: IssueClass::Bug {
-            regressions: &["pulley-bmask-i128.clif", "pulley-bmask-i128-regalloc.clif"],
+            regressions: &[
+                "pulley-bmask-i128.clif",
+                "pulley-bmask-i128-regalloc.clif",
+                "pulley-bmask-i128-narrow.clif",
+            ],
         },
-        reason: "Pulley lowers `bmask.i128` of an i64 as a 64-bit bmask (lower.isle:705)",
+        reason: "Pulley mis-lowers `bmask.i128`, which the mid-end makes from `sextend (bmask x)`",
         symptom: Symptom::Workaround {
             shape: has_wide_bmask,
             rewrite: rewrite_wide_bmasks,

@@ -81,20 +81,20 @@ impl SweepReport {
 }
 
 /// The known issue behind compile `failure` of `func` on `target`: a
-/// documented combination, or a known bug whose workaround (recompiled
-/// with `retry`) compiles.
+/// known bug whose workaround (recompiled with `retry`) compiles, or else
+/// a documented combination.
 pub(crate) fn explain(
     target: &str,
     failure: &CompileFailure,
     func: &Function,
     retry: impl Fn(&Function) -> Result<(), CompileFailure>,
 ) -> Option<&'static KnownIssue> {
-    if let Some(k) = known::match_compile_failure(target, failure, func) {
-        return Some(k);
+    if let Some((rewritten, issues)) = known::work_around_function(target, func)
+        && retry(&rewritten).is_ok()
+    {
+        return issues.first().copied();
     }
-    let (rewritten, issues) = known::work_around_function(target, func)?;
-    retry(&rewritten).ok()?;
-    issues.first().copied()
+    known::match_compile_failure(target, failure, func)
 }
 
 impl SweepReport {}
