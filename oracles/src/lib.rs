@@ -14,6 +14,7 @@ pub mod campaign;
 pub mod compare;
 pub mod execute;
 pub mod finding;
+pub mod guidance;
 pub mod reduce;
 pub mod replay;
 pub mod targets;
