@@ -17,6 +17,7 @@ pub mod engines;
 pub mod execute;
 pub mod finding;
 pub mod fuzzing;
+pub mod guidance;
 pub mod reduce;
 pub mod replay;
 pub mod targets;

@@ -1,12 +1,15 @@
 //! Campaign targets: a generator wired to an oracle. One file per family
 //! of executions: wasm cases go through [`WasmOracle`] (interpreter vs JIT
 //! configurations); CLIF cases through `runtime::clif`'s differential
-//! judge (cranelift-interpreter vs native vs Pulley vs mid-end).
+//! judge (cranelift-interpreter vs native vs Pulley vs mid-end). The
+//! rule-guided target ([`RuleGuidedTarget`]) makes cases of both kinds
+//! with a shared [`Guide`] and judges them like the other two.
 
 use std::sync::{Arc, Mutex};
 
 use shoal_generators::{GeneratorKind, TestCase, WasmCase};
 use shoal_runtime::Limits;
+use shoal_runtime::clif::compile::FailureKind;
 use shoal_runtime::clif::differential::{Executor, Verdict as ClifVerdict, judge_all};
 use shoal_runtime::clif::{ClifModule, Invocation as ClifInvocation};
 use shoal_runtime::coverage::{RuleHits, collect};
@@ -16,8 +19,13 @@ use shoal_runtime::jit::{BoundsMode, JitConfig, JitEngine, OptLevel};
 
 use crate::campaign::{CaseResult, Target};
 use crate::finding::{Finding, signature};
+use crate::guidance::{Guide, Plan};
 use crate::verdict::Verdict;
 use crate::wasm::{WasmOracle, finding};
+
+pub mod header;
+
+pub use header::Header;
 
 /// Fuel per invocation in campaigns: deterministic and small enough that a
 /// looping case costs milliseconds.
@@ -70,25 +78,42 @@ pub struct WasmTarget {
 impl WasmTarget {
     /// `kind` must produce wasm; engines per [`default_wasm_engines`].
     pub fn new(kind: GeneratorKind, name: &'static str, hits: SharedHits) -> WasmTarget {
+        WasmTarget::with_engines(kind, name, default_wasm_engines(), hits)
+    }
+
+    /// `kind` must produce wasm; judged on `engines` (the first is the
+    /// reference; at least two for a comparison).
+    pub fn with_engines(
+        kind: GeneratorKind,
+        name: &'static str,
+        engines: Vec<Box<dyn Engine>>,
+        hits: SharedHits,
+    ) -> WasmTarget {
         WasmTarget {
             kind,
             name,
-            oracle: WasmOracle::new(default_wasm_engines(), campaign_limits()),
+            oracle: WasmOracle::new(engines, campaign_limits()),
             hits,
         }
     }
 
     /// Judges one wasm case.
     pub fn judge_wasm(&self, case: &WasmCase) -> CaseResult {
+        self.judge_wasm_hits(case).0
+    }
+
+    /// Judges one wasm case; also returns the rules its compilations fired
+    /// (already added to the shared counts).
+    pub fn judge_wasm_hits(&self, case: &WasmCase) -> (CaseResult, RuleHits) {
         let (report, hits) = collect(|| self.oracle.run(&case.module, &case.invocations));
         if let Ok(mut shared) = self.hits.lock() {
             shared.merge(&hits);
         }
         let report = match report {
             Ok(r) => r,
-            Err(e) => return CaseResult::Invalid(e.to_string()),
+            Err(e) => return (CaseResult::Invalid(e.to_string()), hits),
         };
-        match &report.verdict {
+        let result = match &report.verdict {
             Verdict::Agree => CaseResult::Agree,
             Verdict::Inconclusive(why) => CaseResult::Inconclusive(why.clone()),
             Verdict::Discrepancy(d) => {
@@ -97,7 +122,8 @@ impl WasmTarget {
                 f.rules = hits.iter().map(|(r, _)| r.to_string()).collect();
                 CaseResult::Finding(Box::new(f))
             }
-        }
+        };
+        (result, hits)
     }
 }
 
@@ -122,37 +148,105 @@ impl Target for WasmTarget {
 
 /// The CLIF generator judged by the CLIF differential executors.
 pub struct ClifTarget {
-    executors: Vec<Executor>,
+    /// The executors, each with the ISA flags it compiles with.
+    executors: Vec<(Executor, Vec<String>)>,
     hits: SharedHits,
 }
 
 impl ClifTarget {
     /// Executors per [`Executor::default_set`].
     pub fn new(hits: SharedHits) -> ClifTarget {
+        ClifTarget::with_executors(Executor::default_set(), hits)
+    }
+
+    /// A target judging on `executors`.
+    pub fn with_executors(executors: Vec<Executor>, hits: SharedHits) -> ClifTarget {
         ClifTarget {
-            executors: Executor::default_set(),
+            executors: executors
+                .into_iter()
+                .map(|e| {
+                    let flags = header::executor_flags(&e);
+                    (e, flags)
+                })
+                .collect(),
             hits,
         }
     }
 
+    /// The executors for any filetest with header `h`: every executor of
+    /// the target, plus a native compilation under the host feature preset
+    /// the header's `target x86_64 <flags>` line asks for
+    /// ([`header::preset_executor`]).
+    pub fn executors_for(&self, h: &Header) -> Vec<Executor> {
+        let mut executors: Vec<Executor> = self.executors.iter().map(|(e, _)| *e).collect();
+        if let Some(e) = header::preset_executor(h)
+            && !executors.contains(&e)
+        {
+            executors.push(e);
+        }
+        executors
+    }
+
     /// Judges a CLIF filetest text.
     pub fn judge_text(&self, text: &str) -> CaseResult {
-        let (module, runs) = match ClifModule::parse_with_runs(text) {
-            Ok(x) => x,
-            Err(e) => return CaseResult::Invalid(e.to_string()),
+        self.judge_text_hits(text).0
+    }
+
+    /// Judges a CLIF filetest text; also returns the rules its
+    /// compilations fired (already added to the shared counts).
+    pub fn judge_text_hits(&self, text: &str) -> (CaseResult, RuleHits) {
+        let executors = self.executors_for(&Header::of_text(text));
+        self.judge_on(text, &executors, false)
+    }
+
+    /// Judges a CLIF filetest the way its header asks: only on the
+    /// executors it admits ([`header::admitted`]), and a backend's explicit
+    /// "unsupported" error (Cranelift's `CodegenError::Unsupported`, as
+    /// opposed to a panic or a verifier error) makes the case inconclusive
+    /// rather than a finding — for cases made by aiming at one rule and
+    /// then mutated, whose operations need not be ones every backend
+    /// lowers. Also returns the rules fired.
+    pub fn judge_filetest_hits(&self, text: &str) -> (CaseResult, RuleHits) {
+        let executors = header::admitted(&self.executors, &Header::of_text(text));
+        self.judge_on(text, &executors, true)
+    }
+
+    fn judge_on(
+        &self,
+        text: &str,
+        executors: &[Executor],
+        unsupported_is_inconclusive: bool,
+    ) -> (CaseResult, RuleHits) {
+        // cranelift-reader panics on some malformed run lines.
+        let parsed = std::panic::catch_unwind(|| ClifModule::parse_with_runs(text));
+        let (module, runs) = match parsed {
+            Ok(Ok(x)) => x,
+            Ok(Err(e)) => return (CaseResult::Invalid(e.to_string()), RuleHits::new()),
+            Err(_) => {
+                let why = "the CLIF reader panicked on the test case".to_string();
+                return (CaseResult::Invalid(why), RuleHits::new());
+            }
         };
-        let (verdicts, hits) = collect(|| judge_all(&module, &runs, &self.executors, CLIF_FUEL));
+        let (verdicts, hits) = collect(|| judge_all(&module, &runs, executors, CLIF_FUEL));
         if let Ok(mut shared) = self.hits.lock() {
             shared.merge(&hits);
         }
         let verdicts = match verdicts {
             Ok(v) => v,
-            Err(e) => return CaseResult::Invalid(e.to_string()),
+            Err(e) => return (CaseResult::Invalid(e.to_string()), hits),
         };
-        if let Some(v) = verdicts.iter().find(|v| v.is_finding()) {
-            return CaseResult::Finding(Box::new(clif_finding(text, &runs, v, &hits)));
+        let unsupported = |v: &&ClifVerdict| {
+            unsupported_is_inconclusive
+                && matches!(v, ClifVerdict::CompileFailure(_, f) if f.kind == FailureKind::Unsupported)
+        };
+        if let Some(v) = verdicts.iter().find(|v| v.is_finding() && !unsupported(v)) {
+            let f = clif_finding(text, &runs, v, &hits);
+            return (CaseResult::Finding(Box::new(f)), hits);
         }
-        match verdicts.iter().find_map(|v| match v {
+        if let Some(v) = verdicts.iter().find(unsupported) {
+            return (CaseResult::Inconclusive(v.to_string()), hits);
+        }
+        let result = match verdicts.iter().find_map(|v| match v {
             ClifVerdict::Inconclusive(why) => Some(why.clone()),
             _ => None,
         }) {
@@ -164,7 +258,8 @@ impl ClifTarget {
                 CaseResult::Inconclusive(why)
             }
             _ => CaseResult::Agree,
-        }
+        };
+        (result, hits)
     }
 }
 
@@ -182,6 +277,95 @@ impl Target for ClifTarget {
             TestCase::Clif(case) => self.judge_text(&case.to_text()),
             TestCase::Wasm(_) => CaseResult::Invalid("the CLIF target was given wasm".into()),
         }
+    }
+}
+
+/// Cases between two refreshes of the guide from the campaign-wide counts.
+const REFRESH_EVERY: u64 = 32;
+
+/// The rule-guided generator: a [`Guide`] (shared by every worker) picks
+/// the rule and makes the case; CLIF cases are judged like the CLIF
+/// target's, wasm cases like a wasm target's. When the guide has nothing
+/// to instantiate yet (no corpus, patterns still being extracted), the
+/// instruction-first CLIF generator stands in.
+pub struct RuleGuidedTarget {
+    guide: Arc<Guide>,
+    wasm: WasmTarget,
+    clif: ClifTarget,
+    hits: SharedHits,
+    /// What the last generated case aimed at, until it is judged.
+    pending: Option<Plan>,
+    generated: u64,
+}
+
+impl RuleGuidedTarget {
+    /// A target over `guide`, judging wasm cases on `wasm_engines` and
+    /// CLIF cases on the executors of [`Executor::default_set`] their header
+    /// admits (see [`header`]).
+    pub fn new(
+        guide: Arc<Guide>,
+        wasm_engines: Vec<Box<dyn Engine>>,
+        hits: SharedHits,
+    ) -> RuleGuidedTarget {
+        RuleGuidedTarget {
+            guide,
+            wasm: WasmTarget::with_engines(
+                GeneratorKind::Wasm,
+                "rule-guided",
+                wasm_engines,
+                hits.clone(),
+            ),
+            clif: ClifTarget::new(hits.clone()),
+            hits,
+            pending: None,
+            generated: 0,
+        }
+    }
+
+    fn judge_hits(&self, case: &TestCase) -> (CaseResult, RuleHits) {
+        match case {
+            TestCase::Wasm(w) => self.wasm.judge_wasm_hits(w),
+            TestCase::Clif(c) => self.clif.judge_filetest_hits(&c.to_text()),
+        }
+    }
+}
+
+impl Target for RuleGuidedTarget {
+    fn name(&self) -> &'static str {
+        "rule-guided"
+    }
+
+    /// The guided case for `seed`: deterministic given the seed and the
+    /// coverage so far.
+    fn generate(&mut self, seed: u64) -> TestCase {
+        if self.generated.is_multiple_of(REFRESH_EVERY)
+            && let Ok(hits) = self.hits.lock()
+        {
+            self.guide.refresh(&hits);
+        }
+        self.generated += 1;
+        match self.guide.next(seed) {
+            Some((plan, case)) => {
+                self.pending = Some(plan);
+                case
+            }
+            None => {
+                self.pending = None;
+                GeneratorKind::Clif.generate_from_seed(seed)
+            }
+        }
+    }
+
+    /// Judges `case`; the first case judged after [`Target::generate`] is
+    /// taken to be the generated one and its hits are fed back to the guide
+    /// (later calls, e.g. reduction candidates, are not).
+    fn judge(&mut self, case: &TestCase) -> CaseResult {
+        let (result, hits) = self.judge_hits(case);
+        if let Some(plan) = self.pending.take() {
+            let usable = !matches!(result, CaseResult::Invalid(_));
+            self.guide.feedback(&plan, &hits, usable);
+        }
+        result
     }
 }
 
@@ -211,5 +395,48 @@ fn clif_finding(text: &str, runs: &[ClifInvocation], v: &ClifVerdict, hits: &Rul
             .map(|r| (r.func.clone(), format!("{:?}", r.args)))
             .collect(),
         rules: hits.iter().map(|(r, _)| r.to_string()).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::guidance::Catalog;
+
+    #[test]
+    fn guided_cases_treat_explicit_unsupported_errors_as_inconclusive() {
+        // x64 lowers `snarrow.i64x2` only against a zero vector.
+        let text = "test run\nset opt_level=none\ntarget x86_64\n\nfunction %f(i64x2, i64x2) -> i32x4 {\nblock0(v0: i64x2, v1: i64x2):\n    v2 = snarrow v0, v1\n    return v2\n}\n; run: %f(0x00000000000000000000000000000001, 0x00000000000000000000000000000002) == 0x00000000000000020000000000000001\n";
+        let t = ClifTarget::new(Arc::new(Mutex::new(RuleHits::new())));
+        let r = t.judge_filetest_hits(text).0;
+        assert!(matches!(r, CaseResult::Inconclusive(_)), "{r:?}");
+        assert!(matches!(t.judge_text_hits(text).0, CaseResult::Finding(_)));
+    }
+
+    const SEED: &str = "test interpret\ntest run\ntarget x86_64\n\nfunction %f(i32, i32) -> i32 {\nblock0(v0: i32, v1: i32):\n    v2 = iadd v0, v1\n    return v2\n}\n; run: %f(1, 2) == 3\n";
+
+    #[test]
+    fn the_rule_guided_target_replays_seeds_and_feeds_back() {
+        let hits: SharedHits = Arc::new(Mutex::new(RuleHits::new()));
+        let mut catalog = Catalog::new();
+        let r = catalog.add_rule("x64", "src/isa/x64/lower.isle:1").unwrap();
+        catalog.add_seed(r, "clif_lower/a.clif", SEED.as_bytes().into(), true);
+        let guide = Arc::new(Guide::new(catalog));
+        let mut t = RuleGuidedTarget::new(guide.clone(), default_wasm_engines(), hits.clone());
+        let case = t.generate(1);
+        assert!(String::from_utf8(case.to_bytes()).unwrap().contains("iadd"));
+        assert!(matches!(t.judge(&case), CaseResult::Agree));
+        assert_eq!(guide.summary().cases, 1);
+        // A second judgement (e.g. a reduction candidate) is not fed back.
+        assert!(matches!(t.judge(&case), CaseResult::Agree));
+        assert_eq!(guide.summary().cases, 1);
+        assert!(!hits.lock().unwrap().is_empty() || !shoal_runtime::coverage::ENABLED);
+        // An empty guide falls back to generated CLIF.
+        let mut empty = RuleGuidedTarget::new(
+            Arc::new(Guide::new(Catalog::new())),
+            default_wasm_engines(),
+            hits,
+        );
+        assert!(matches!(empty.generate(5), TestCase::Clif(_)));
     }
 }

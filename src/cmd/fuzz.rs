@@ -2,6 +2,14 @@
 //! on every execution, writes findings atomically into `./findings/`, shows
 //! progress once a second and ends with a summary (`--json`: one JSON
 //! object on stdout). Ctrl-C stops cleanly: workers finish their case.
+//!
+//! Rule-coverage guidance is on by default: the `rule-guided` generator
+//! aims each of its cases at a rule that has fired rarely or not at all
+//! (see `shoal_oracles::guidance`), fed by the live hit counts of every
+//! generator's cases. `--no-guidance` keeps the generator but makes it
+//! pick rules blindly, for comparison.
+
+mod guide;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -13,19 +21,32 @@ use std::time::{Duration, Instant};
 use shoal_generators::GeneratorKind;
 use shoal_isle_harvest::{RuleTable, Unit};
 use shoal_oracles::campaign::{self, CampaignConfig, Stats, Target};
-use shoal_oracles::targets::{ClifTarget, SharedHits, WasmTarget};
+use shoal_oracles::guidance::Guide;
+use shoal_oracles::targets::{ClifTarget, RuleGuidedTarget, SharedHits, WasmTarget};
 use shoal_runtime::coverage::{RuleHits, install_logger};
+use shoal_runtime::jit::JitConfig;
 
 /// A generator the campaign can run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Generator {
     /// Instruction-first wasm generator.
     InstructionFirst,
-    /// wasm-smith baseline.
+    /// Cases aimed at rarely fired ISLE rules: corpus seeds, their
+    /// mutations and fresh instances of the rules' patterns.
+    RuleGuided,
+    /// wasm-smith baseline (not in the default interleaving).
     Smith,
     /// Instruction-first CLIF generator (lowering and mid-end executors).
     Clif,
 }
+
+/// The default interleaving: every shoal generator (the wasm-smith
+/// baseline only on request).
+const DEFAULT_GENERATORS: [Generator; 3] = [
+    Generator::InstructionFirst,
+    Generator::RuleGuided,
+    Generator::Clif,
+];
 
 /// Flags of `shoal fuzz`.
 #[derive(clap::Args)]
@@ -39,10 +60,12 @@ pub struct Args {
     /// Worker threads (default: all cores).
     #[arg(long)]
     jobs: Option<usize>,
-    /// Generators to interleave (repeatable; default: all).
+    /// Generators to interleave (repeatable; default: instruction-first,
+    /// rule-guided and clif).
     #[arg(long = "generator", value_enum)]
     generators: Vec<Generator>,
-    /// Base seed (same seed and jobs: same cases).
+    /// Base seed (same seed and jobs: same cases; with guidance and more
+    /// than one job, the order in which coverage arrives also matters).
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Where findings are written.
@@ -51,6 +74,15 @@ pub struct Args {
     /// Print the summary as one JSON object on stdout.
     #[arg(long)]
     json: bool,
+    /// Let the rule-guided generator pick rules blindly instead of by how
+    /// rarely they have fired (for measuring what guidance buys).
+    #[arg(long)]
+    no_guidance: bool,
+    /// Seed corpus of the rule-guided generator (`MANIFEST.tsv` and seed
+    /// files, as `shoal harvest` writes them; default: `./corpus`, else
+    /// the source checkout's). Without one, rules' patterns alone are used.
+    #[arg(long, value_name = "DIR")]
+    corpus: Option<PathBuf>,
     /// Seconds to spend reducing each new finding before writing it (0:
     /// write findings unreduced). A reduction may outlast --time by this.
     #[arg(long, default_value_t = 10.0)]
@@ -72,11 +104,7 @@ extern "C" fn on_sigint(_: libc::c_int) {
 /// Runs the campaign.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let gens = if args.generators.is_empty() {
-        vec![
-            Generator::InstructionFirst,
-            Generator::Smith,
-            Generator::Clif,
-        ]
+        DEFAULT_GENERATORS.to_vec()
     } else {
         args.generators.clone()
     };
@@ -108,6 +136,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("findings directory {}: {e}", args.findings.display()))?;
     let table =
         RuleTable::load().map_err(|e| anyhow::anyhow!("loading the ISLE rule table: {e}"))?;
+    let guide = if gens.contains(&Generator::RuleGuided) {
+        let (guide, corpus) = guide::build(&table, args.corpus.as_deref(), !args.no_guidance)?;
+        if corpus.is_none() && !args.json {
+            eprintln!("shoal fuzz: no corpus found; rule-guided cases come from patterns only");
+        }
+        Some(guide)
+    } else {
+        None
+    };
     install_logger();
     super::repro::quiet_cranelift_panics();
     unsafe { libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t) };
@@ -116,17 +153,33 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let hits: SharedHits = Arc::new(Mutex::new(RuleHits::new()));
     let start = Instant::now();
     let done = AtomicBool::new(false);
+    // Ends the progress line even if the campaign panics (a shoal bug),
+    // so the panic reaches the user instead of a hang.
+    struct Done<'a>(&'a AtomicBool);
+    impl Drop for Done<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
     std::thread::scope(|s| {
         s.spawn(|| progress_loop(&stats, &hits, &table, start, &done));
-        campaign::run(&config, &STOP, &stats, |_| match fault {
-            Some(f) => faulty_targets(&gens, &hits, f),
-            None => make_targets(&gens, &hits),
+        if let Some(g) = &guide {
+            s.spawn(|| {
+                if let Err(e) = guide::extract_patterns(g)
+                    && let Ok(mut m) = stats.messages.lock()
+                {
+                    m.push(format!("rule-guided: no patterns ({e:#}); seeds only"));
+                }
+            });
+        }
+        let _done = Done(&done);
+        campaign::run(&config, &STOP, &stats, |_| {
+            make_targets(&gens, &hits, guide.as_ref(), fault)
         });
-        done.store(true, Ordering::SeqCst);
     });
     eprintln!();
     print_messages(&stats);
-    let summary = summary(&stats, &hits, &table, start.elapsed());
+    let summary = summary(&stats, &hits, &table, guide.as_deref(), start.elapsed());
     if args.json {
         println!("{summary}");
     } else {
@@ -147,58 +200,53 @@ fn triage_budget(secs: f64) -> anyhow::Result<Option<shoal_oracles::reduce::Budg
     }))
 }
 
-fn make_targets(gens: &[Generator], hits: &SharedHits) -> Vec<Box<dyn Target>> {
+/// One worker's targets. With a test-only `fault`, every wasm oracle
+/// also runs the miscompiling JIT.
+fn make_targets(
+    gens: &[Generator],
+    hits: &SharedHits,
+    guide: Option<&Arc<Guide>>,
+    fault: Option<JitConfig>,
+) -> Vec<Box<dyn Target>> {
+    let wasm = |kind: GeneratorKind, name: &'static str| -> Option<Box<dyn Target>> {
+        match fault {
+            Some(f) => super::repro::faulty_targets(&[kind], f, hits).pop(),
+            None => Some(Box::new(WasmTarget::new(kind, name, hits.clone()))),
+        }
+    };
     gens.iter()
-        .map(|g| -> Box<dyn Target> {
+        .filter_map(|g| -> Option<Box<dyn Target>> {
             match g {
-                Generator::InstructionFirst => Box::new(WasmTarget::new(
-                    GeneratorKind::Wasm,
-                    "instruction-first",
+                Generator::InstructionFirst => wasm(GeneratorKind::Wasm, "instruction-first"),
+                Generator::Smith => wasm(GeneratorKind::Smith, "smith"),
+                Generator::Clif => Some(Box::new(ClifTarget::new(hits.clone()))),
+                Generator::RuleGuided => Some(Box::new(RuleGuidedTarget::new(
+                    guide?.clone(),
+                    super::repro::wasm_engines(fault),
                     hits.clone(),
-                )),
-                Generator::Smith => {
-                    Box::new(WasmTarget::new(GeneratorKind::Smith, "smith", hits.clone()))
-                }
-                Generator::Clif => Box::new(ClifTarget::new(hits.clone())),
+                ))),
             }
         })
         .collect()
 }
 
-/// Test-only: the targets with a miscompiling JIT added to wasm oracles.
-fn faulty_targets(
-    gens: &[Generator],
-    hits: &SharedHits,
-    fault: shoal_runtime::jit::JitConfig,
-) -> Vec<Box<dyn Target>> {
-    let kinds: Vec<GeneratorKind> = gens
-        .iter()
-        .map(|g| match g {
-            Generator::InstructionFirst => GeneratorKind::Wasm,
-            Generator::Smith => GeneratorKind::Smith,
-            Generator::Clif => GeneratorKind::Clif,
-        })
-        .collect();
-    super::repro::faulty_targets(&kinds, fault, hits)
-}
-
-/// Fired and total hand-written rule sites of a unit.
-fn unit_coverage(table: &RuleTable, fired: &BTreeSet<String>, unit: Unit) -> (usize, usize) {
-    let rules: Vec<String> = table
-        .unit(unit)
-        .hand_written()
-        .map(|r| r.id.to_string())
-        .collect();
-    (
-        rules.iter().filter(|r| fired.contains(*r)).count(),
-        rules.len(),
-    )
-}
-
-fn fired_set(hits: &SharedHits) -> BTreeSet<String> {
-    hits.lock()
-        .map(|h| h.iter().map(|(r, _)| r.to_string()).collect())
-        .unwrap_or_default()
+/// Fired and total hand-written rule sites of a unit (a rule counts for
+/// the unit whose compilation fired it: a shared prelude rule fired while
+/// compiling for Pulley does not count for x64).
+fn unit_coverage(table: &RuleTable, hits: &SharedHits, unit: Unit) -> (usize, usize) {
+    let fired: BTreeSet<String> = hits
+        .lock()
+        .map(|h| h.in_unit(unit.name()).map(|(r, _)| r.to_string()).collect())
+        .unwrap_or_default();
+    let rules = table.unit(unit).hand_written();
+    let (mut f, mut total) = (0, 0);
+    for r in rules {
+        total += 1;
+        if fired.contains(&r.id.to_string()) {
+            f += 1;
+        }
+    }
+    (f, total)
 }
 
 fn progress_loop(
@@ -208,14 +256,15 @@ fn progress_loop(
     start: Instant,
     done: &AtomicBool,
 ) {
+    let mut next = Duration::from_secs(1);
     while !done.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(250));
-        if start.elapsed().as_millis() % 1000 >= 250 && !done.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(100));
+        if start.elapsed() < next || done.load(Ordering::SeqCst) {
             continue;
         }
-        let fired = fired_set(hits);
-        let (x, xt) = unit_coverage(table, &fired, Unit::X64);
-        let (o, ot) = unit_coverage(table, &fired, Unit::Opt);
+        next += Duration::from_secs(1);
+        let (x, xt) = unit_coverage(table, hits, Unit::X64);
+        let (o, ot) = unit_coverage(table, hits, Unit::Opt);
         let execs = stats.execs.load(Ordering::Relaxed);
         let secs = start.elapsed().as_secs_f64();
         eprint!(
@@ -242,12 +291,12 @@ fn summary(
     stats: &Stats,
     hits: &SharedHits,
     table: &RuleTable,
+    guide: Option<&Guide>,
     elapsed: Duration,
 ) -> serde_json::Value {
-    let fired = fired_set(hits);
     let mut coverage = serde_json::Map::new();
     for unit in Unit::ALL {
-        let (f, t) = unit_coverage(table, &fired, unit);
+        let (f, t) = unit_coverage(table, hits, unit);
         coverage.insert(
             unit.name().to_string(),
             serde_json::json!({"fired": f, "total": t}),
@@ -264,6 +313,21 @@ fn summary(
                 .collect()
         })
         .unwrap_or_default();
+    let guidance = match guide {
+        Some(g) => {
+            let s = g.summary();
+            serde_json::json!({
+                "guided": s.guided,
+                "rules": s.rules,
+                "candidates": s.candidates,
+                "unfired_candidates": s.unfired,
+                "cases": s.cases,
+                "on_target": s.on_target,
+                "corpus_seeds": g.catalog().seeds().len(),
+            })
+        }
+        None => serde_json::Value::Null,
+    };
     serde_json::json!({
         "execs": execs,
         "execs_per_sec": execs as f64 / elapsed.as_secs_f64().max(1e-9),
@@ -275,6 +339,7 @@ fn summary(
         "elapsed_s": elapsed.as_secs_f64(),
         "coverage": coverage,
         "generators": generators,
+        "guidance": guidance,
     })
 }
 
@@ -301,5 +366,20 @@ fn print_summary(s: &serde_json::Value) {
         for (name, n) in g {
             println!("  generator {name}: {n} cases");
         }
+    }
+    let g = &s["guidance"];
+    if g.is_object() {
+        println!(
+            "  guidance {}: {} guided cases, {} fired the rule they aimed at; {} of {} instantiable rules still unfired",
+            if g["guided"].as_bool() == Some(true) {
+                "on"
+            } else {
+                "off (blind)"
+            },
+            g["cases"],
+            g["on_target"],
+            g["unfired_candidates"],
+            g["candidates"]
+        );
     }
 }

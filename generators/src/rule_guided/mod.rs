@@ -96,6 +96,12 @@ impl Prepared {
         Prepared { pattern, typings }
     }
 
+    /// Keeps only the type assignments `keep` accepts (e.g. the types a
+    /// backend supports).
+    pub fn retain_typings(&mut self, keep: impl Fn(&Typing) -> bool) {
+        self.typings.retain(|t| keep(t));
+    }
+
     /// A function `%name` containing the pattern under a random type
     /// assignment with random immediates (each slot leaning towards its
     /// best candidates), accepted by the verifier; `None` if a few tries
