@@ -141,6 +141,12 @@ fn bad_flags_are_rejected_by_every_subcommand() {
             ),
             (&["fuzz", "--generator", "nope"], "invalid value"),
             (&["fuzz", "--reduce-time=-1"], "--reduce-time"),
+            (&["fuzz", "--engines", "interp,v8"], "unknown engine"),
+            (&["fuzz", "--engines", "interp"], "at least two"),
+            (
+                &["fuzz", "--corpus", "no-such-dir", "--time", "1"],
+                "no-such-dir",
+            ),
             (
                 &["fuzz", "--inject-fault", "nonsense"],
                 "bad --inject-fault",
@@ -326,7 +332,13 @@ fn repro_replays_test_cases_and_fuzz_inputs() {
 
     // Raw fuzz input: decoded by the target's generator; the saved case
     // replays to the same verdict without --target.
-    for target in ["wasm_diff", "wasm_smith_diff", "clif_lower", "clif_opt", "clif"] {
+    for target in [
+        "wasm_diff",
+        "wasm_smith_diff",
+        "clif_lower",
+        "clif_opt",
+        "clif",
+    ] {
         let saved = format!("decoded-{target}");
         let out = shoal(
             &dir,

@@ -191,6 +191,8 @@ fn main() -> ExitCode {
         execs: Some(o.cases),
         seed: o.seed,
         findings_dir: o.findings.clone(),
+        reduce: None,
+        repro_flags: String::new(),
     };
     let stats = Arc::new(Stats::default());
     let tally = Arc::new(Mutex::new(Tally::default()));

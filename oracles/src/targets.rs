@@ -89,10 +89,21 @@ impl WasmTarget {
         engines: Vec<Box<dyn Engine>>,
         hits: SharedHits,
     ) -> WasmTarget {
+        let oracle = WasmOracle::new(engines, campaign_limits());
+        WasmTarget::with_oracle(kind, name, oracle, hits)
+    }
+
+    /// `kind` must produce wasm; judged by `oracle`.
+    pub fn with_oracle(
+        kind: GeneratorKind,
+        name: &'static str,
+        oracle: WasmOracle,
+        hits: SharedHits,
+    ) -> WasmTarget {
         WasmTarget {
             kind,
             name,
-            oracle: WasmOracle::new(engines, campaign_limits()),
+            oracle,
             hits,
         }
     }
@@ -299,22 +310,13 @@ pub struct RuleGuidedTarget {
 }
 
 impl RuleGuidedTarget {
-    /// A target over `guide`, judging wasm cases on `wasm_engines` and
-    /// CLIF cases on the executors of [`Executor::default_set`] their header
+    /// A target over `guide`, judging wasm cases with `wasm` and CLIF
+    /// cases on the executors of [`Executor::default_set`] their header
     /// admits (see [`header`]).
-    pub fn new(
-        guide: Arc<Guide>,
-        wasm_engines: Vec<Box<dyn Engine>>,
-        hits: SharedHits,
-    ) -> RuleGuidedTarget {
+    pub fn new(guide: Arc<Guide>, wasm: WasmOracle, hits: SharedHits) -> RuleGuidedTarget {
         RuleGuidedTarget {
             guide,
-            wasm: WasmTarget::with_engines(
-                GeneratorKind::Wasm,
-                "rule-guided",
-                wasm_engines,
-                hits.clone(),
-            ),
+            wasm: WasmTarget::with_oracle(GeneratorKind::Wasm, "rule-guided", wasm, hits.clone()),
             clif: ClifTarget::new(hits.clone()),
             hits,
             pending: None,
@@ -415,6 +417,10 @@ mod tests {
 
     const SEED: &str = "test interpret\ntest run\ntarget x86_64\n\nfunction %f(i32, i32) -> i32 {\nblock0(v0: i32, v1: i32):\n    v2 = iadd v0, v1\n    return v2\n}\n; run: %f(1, 2) == 3\n";
 
+    fn oracle() -> WasmOracle {
+        WasmOracle::new(default_wasm_engines(), campaign_limits())
+    }
+
     #[test]
     fn the_rule_guided_target_replays_seeds_and_feeds_back() {
         let hits: SharedHits = Arc::new(Mutex::new(RuleHits::new()));
@@ -422,7 +428,7 @@ mod tests {
         let r = catalog.add_rule("x64", "src/isa/x64/lower.isle:1").unwrap();
         catalog.add_seed(r, "clif_lower/a.clif", SEED.as_bytes().into(), true);
         let guide = Arc::new(Guide::new(catalog));
-        let mut t = RuleGuidedTarget::new(guide.clone(), default_wasm_engines(), hits.clone());
+        let mut t = RuleGuidedTarget::new(guide.clone(), oracle(), hits.clone());
         let case = t.generate(1);
         assert!(String::from_utf8(case.to_bytes()).unwrap().contains("iadd"));
         assert!(matches!(t.judge(&case), CaseResult::Agree));
@@ -432,11 +438,7 @@ mod tests {
         assert_eq!(guide.summary().cases, 1);
         assert!(!hits.lock().unwrap().is_empty() || !shoal_runtime::coverage::ENABLED);
         // An empty guide falls back to generated CLIF.
-        let mut empty = RuleGuidedTarget::new(
-            Arc::new(Guide::new(Catalog::new())),
-            default_wasm_engines(),
-            hits,
-        );
+        let mut empty = RuleGuidedTarget::new(Arc::new(Guide::new(Catalog::new())), oracle(), hits);
         assert!(matches!(empty.generate(5), TestCase::Clif(_)));
     }
 }

@@ -91,7 +91,11 @@ fn check_written(report: &CaseReport, module: &str, invocations: &[Invocation], 
     assert!(text.contains("(module"), "{text}");
     let md = fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(md.contains(&format!("- disagreeing: `{culprit}`")), "{md}");
-    assert!(md.contains("shoal repro case.wasm"), "{md}");
+    let repro = dir.join("case.wasm");
+    assert!(
+        md.contains(&format!("shoal repro {}", repro.display())),
+        "{md}"
+    );
     assert_eq!(fs::read_to_string(dir.join("count")).unwrap().trim(), "1");
     assert!(matches!(f.write(&root).unwrap(), Written::Duplicate(_, 2)));
     fs::remove_dir_all(root).unwrap();

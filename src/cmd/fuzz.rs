@@ -21,8 +21,12 @@ use std::time::{Duration, Instant};
 use shoal_generators::GeneratorKind;
 use shoal_isle_harvest::{RuleTable, Unit};
 use shoal_oracles::campaign::{self, CampaignConfig, Stats, Target};
+use shoal_oracles::engines::{self, EngineKind};
 use shoal_oracles::guidance::Guide;
-use shoal_oracles::targets::{ClifTarget, RuleGuidedTarget, SharedHits, WasmTarget};
+use shoal_oracles::targets::{
+    ClifTarget, RuleGuidedTarget, SharedHits, WasmTarget, campaign_limits,
+};
+use shoal_oracles::wasm::WasmOracle;
 use shoal_runtime::coverage::{RuleHits, install_logger};
 use shoal_runtime::jit::JitConfig;
 
@@ -83,6 +87,13 @@ pub struct Args {
     /// the source checkout's). Without one, rules' patterns alone are used.
     #[arg(long, value_name = "DIR")]
     corpus: Option<PathBuf>,
+    /// Wasm executions to compare, comma-separated engine names (the first
+    /// is the reference), e.g. `interp,jit:opt=none,jit:opt=speed,wasmtime`;
+    /// default: the interpreter, the JIT at opt none and speed (explicit
+    /// bounds checks) and at speed with guard pages, and every external
+    /// engine compiled in (cargo features `wasmtime`, `wasmi`).
+    #[arg(long, value_name = "LIST")]
+    engines: Option<String>,
     /// Seconds to spend reducing each new finding before writing it (0:
     /// write findings unreduced). A reduction may outlast --time by this.
     #[arg(long, default_value_t = 10.0)]
@@ -132,6 +143,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(super::repro::parse_fault)
         .transpose()?;
+    let engines = wasm_engine_kinds(args.engines.as_deref(), fault)?;
     campaign::check_findings_dir(&args.findings)
         .map_err(|e| anyhow::anyhow!("findings directory {}: {e}", args.findings.display()))?;
     let table =
@@ -174,7 +186,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         let _done = Done(&done);
         campaign::run(&config, &STOP, &stats, |_| {
-            make_targets(&gens, &hits, guide.as_ref(), fault)
+            make_targets(&gens, &hits, guide.as_ref(), &engines)
         });
     });
     eprintln!();
@@ -200,29 +212,69 @@ fn triage_budget(secs: f64) -> anyhow::Result<Option<shoal_oracles::reduce::Budg
     }))
 }
 
-/// One worker's targets. With a test-only `fault`, every wasm oracle
-/// also runs the miscompiling JIT.
+/// The wasm executions of the campaign: `--engines` (or the default set),
+/// plus the miscompiling JIT of a test-only `fault`. Every one must build
+/// on this host; an explicit list must name at least two.
+fn wasm_engine_kinds(
+    list: Option<&str>,
+    fault: Option<JitConfig>,
+) -> anyhow::Result<Vec<EngineKind>> {
+    let mut kinds = match list {
+        Some(text) => {
+            let kinds =
+                EngineKind::parse_list(text).map_err(|e| anyhow::anyhow!("--engines: {e}"))?;
+            anyhow::ensure!(
+                kinds.len() >= 2,
+                "--engines: name at least two executions to compare (got {text:?})"
+            );
+            kinds
+        }
+        None => engines::default_set(),
+    };
+    if list.is_none() {
+        // A default JIT configuration this CPU cannot run is left out.
+        kinds.retain(|k| k.build().is_ok());
+    }
+    if let Some(f) = fault {
+        kinds.push(EngineKind::Jit(f));
+    }
+    let (_, errors) = engines::build_all(&kinds);
+    if let Some(e) = errors.first() {
+        anyhow::bail!("--engines: {e}");
+    }
+    Ok(kinds)
+}
+
+/// One worker's targets; wasm cases are judged on `engines`.
 fn make_targets(
     gens: &[Generator],
     hits: &SharedHits,
     guide: Option<&Arc<Guide>>,
-    fault: Option<JitConfig>,
+    engines: &[EngineKind],
 ) -> Vec<Box<dyn Target>> {
-    let wasm = |kind: GeneratorKind, name: &'static str| -> Option<Box<dyn Target>> {
-        match fault {
-            Some(f) => super::repro::faulty_targets(&[kind], f, hits).pop(),
-            None => Some(Box::new(WasmTarget::new(kind, name, hits.clone()))),
-        }
+    let oracle = || {
+        WasmOracle::from_kinds(engines, campaign_limits())
+            .expect("the engines were built once before the campaign started")
     };
     gens.iter()
         .filter_map(|g| -> Option<Box<dyn Target>> {
             match g {
-                Generator::InstructionFirst => wasm(GeneratorKind::Wasm, "instruction-first"),
-                Generator::Smith => wasm(GeneratorKind::Smith, "smith"),
+                Generator::InstructionFirst => Some(Box::new(WasmTarget::with_oracle(
+                    GeneratorKind::Wasm,
+                    "instruction-first",
+                    oracle(),
+                    hits.clone(),
+                ))),
+                Generator::Smith => Some(Box::new(WasmTarget::with_oracle(
+                    GeneratorKind::Smith,
+                    "smith",
+                    oracle(),
+                    hits.clone(),
+                ))),
                 Generator::Clif => Some(Box::new(ClifTarget::new(hits.clone()))),
                 Generator::RuleGuided => Some(Box::new(RuleGuidedTarget::new(
                     guide?.clone(),
-                    super::repro::wasm_engines(fault),
+                    oracle(),
                     hits.clone(),
                 ))),
             }

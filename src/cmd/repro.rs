@@ -271,23 +271,6 @@ pub fn make_target(
     }
 }
 
-/// One target per generator kind, wasm ones judging with the faulty JIT.
-pub fn faulty_targets(
-    kinds: &[GeneratorKind],
-    fault: JitConfig,
-    hits: &SharedHits,
-) -> Vec<Box<dyn Target>> {
-    kinds
-        .iter()
-        .map(|&kind| -> Box<dyn Target> {
-            match kind {
-                GeneratorKind::Clif => Box::new(ClifTarget::new(hits.clone())),
-                _ => Box::new(FaultyWasmTarget::new(kind, fault, hits.clone())),
-            }
-        })
-        .collect()
-}
-
 /// The generator names `shoal fuzz` reports.
 fn campaign_name(kind: GeneratorKind) -> &'static str {
     match kind {

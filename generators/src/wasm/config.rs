@@ -124,10 +124,10 @@ impl WasmConfig {
             // Sizes: compile time grows with the module while rule coverage
             // per case does not (measured: halving the statement budget
             // raised cases/s by half at equal coverage per CPU-second).
-            max_funcs: r.range_u32(1, 4),
+            max_funcs: r.range_u32(1, 3),
             max_params: r.range_u32(0, 6),
             max_results: r.range_u32(0, 4),
-            max_statements: r.range_u32(3, 16),
+            max_statements: r.range_u32(3, 12),
             max_depth: r.range_u32(1, 6),
             max_nesting: r.range_u32(0, 4),
             max_instructions: r.range_u32(100, 600),

@@ -170,8 +170,44 @@ pub static KNOWN_ISSUES: &[KnownIssue] = &[
             rewrite: rewrite_wide_bmasks,
         },
     },
+    // The mid-end folds a comparison of a value with itself (or of
+    // constants) into `cmp_true`/`iconst_u` of the comparison's type, and
+    // those helper terms (opts/arithmetic.isle:381, prelude_opt.isle:212)
+    // have rules for scalars and 128-bit vectors only: a 64-bit vector
+    // compare (`icmp.i8x8`, as aarch64 lowers) panics at opt_level=speed.
+    // A leftover of wasmtime#12328, whose fix covered `ty_vec128`.
+    KnownIssue {
+        name: "midend-vec64-compare-fold",
+        targets: &[],
+        class: IssueClass::Bug {
+            regressions: &["midend-cmp-true-vec64.clif", "midend-iconst-u-vec64.clif"],
+        },
+        reason: "the mid-end folds 64-bit vector compares into terms with no 64-bit vector rule",
+        symptom: Symptom::CompileFailure {
+            kind: FailureKind::Panic,
+            needles: &[
+                "no rule matched for term cmp_true",
+                "no rule matched for term iconst_u",
+            ],
+            shape: Some(has_vec64),
+        },
+    },
     // ----- documented or plain unsupported combinations -----
     //
+    // x86-64 lowers 128-bit vectors only; a 64-bit vector value (`i8x8`,
+    // `i32x2`, `f32x2`, ...) reaches register allocation in the wrong
+    // register class and panics when a GPR/XMM newtype is built from it.
+    KnownIssue {
+        name: "x64-vec64",
+        targets: &["x86_64"],
+        class: IssueClass::Unsupported,
+        reason: "x86-64 does not lower 64-bit vector types",
+        symptom: Symptom::CompileFailure {
+            kind: FailureKind::Panic,
+            needles: &["cannot construct"],
+            shape: Some(has_vec64),
+        },
+    },
     // wasmtime#4864 (aarch64 udiv/sdiv), #5474 (x86_64 srem/urem), #5472
     // (aarch64 srem/urem): no backend lowers i128 division or remainder.
     KnownIssue {
@@ -519,6 +555,14 @@ fn has_trapping_i128_access(func: &Function) -> bool {
             _ => return false,
         };
         ty == Some(types::I128) && data.memflags_trap_code(&func.dfg).is_some()
+    })
+}
+
+/// Whether `func` has a value of a 64-bit vector type.
+fn has_vec64(func: &Function) -> bool {
+    func.dfg.values().any(|v| {
+        let ty = func.dfg.value_type(v);
+        ty.is_vector() && ty.bits() == 64
     })
 }
 
