@@ -1,7 +1,7 @@
 //! `shoal bench`: prints throughput figures (a figure to track, not a test):
-//! interpreter instructions/s on compute kernels, JIT compile + instantiate
-//! + invoke throughput per opt level, and per generator the cost of making
-//! a case and of judging it on every execution (cases/s on one core).
+//! interpreter instructions/s on compute kernels, JIT throughput (compile,
+//! instantiate and invoke) per opt level, and per generator the cost of
+//! making a case and of judging it on every execution (cases/s on one core).
 
 use std::process::ExitCode;
 
