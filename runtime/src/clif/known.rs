@@ -208,6 +208,21 @@ pub static KNOWN_ISSUES: &[KnownIssue] = &[
             shape: Some(has_vec64),
         },
     },
+    // x86-64 narrows 64x2 lanes only in the shapes wasm's
+    // `i32x4.trunc_sat_f64x2_{s,u}_zero` produce (`snarrow`/`uunarrow` of a
+    // saturating conversion and a zero vector): wasmtime#4734 (snarrow,
+    // unarrow of i64x2), wasmtime#4791 (uunarrow).
+    KnownIssue {
+        name: "x64-narrow-i64x2",
+        targets: &["x86_64"],
+        class: IssueClass::Unsupported,
+        reason: "x86-64 narrows i64x2 only in wasm's trunc_sat_f64x2_*_zero shape (wasmtime#4734, #4791)",
+        symptom: Symptom::CompileFailure {
+            kind: FailureKind::Unsupported,
+            needles: &["snarrow.i64x2", "unarrow.i64x2", "= uunarrow"],
+            shape: None,
+        },
+    },
     // wasmtime#4864 (aarch64 udiv/sdiv), #5474 (x86_64 srem/urem), #5472
     // (aarch64 srem/urem): no backend lowers i128 division or remainder.
     KnownIssue {
