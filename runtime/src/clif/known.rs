@@ -192,6 +192,23 @@ pub static KNOWN_ISSUES: &[KnownIssue] = &[
             shape: Some(has_vec64),
         },
     },
+    // riscv64's base rule for `select_spectre_guard` (lower.isle:2689)
+    // admits every `fits_in_64` type and computes with integer and/or/andn
+    // on `XReg`s: for an f32/f64 select, `xreg_new` unwraps `None` on the
+    // float register (riscv64/lower/isle.rs:169).
+    KnownIssue {
+        name: "riscv64-select-spectre-guard-float",
+        targets: &["riscv64"],
+        class: IssueClass::Bug {
+            regressions: &["riscv64-select-spectre-guard-float.clif"],
+        },
+        reason: "riscv64 lowers `select_spectre_guard` of floats with integer registers",
+        symptom: Symptom::CompileFailure {
+            kind: FailureKind::Panic,
+            needles: &["called `Option::unwrap()` on a `None` value"],
+            shape: Some(has_float_select_spectre_guard),
+        },
+    },
     // ----- documented or plain unsupported combinations -----
     //
     // x86-64 lowers 128-bit vectors only; a 64-bit vector value (`i8x8`,
@@ -570,6 +587,13 @@ fn has_trapping_i128_access(func: &Function) -> bool {
             _ => return false,
         };
         ty == Some(types::I128) && data.memflags_trap_code(&func.dfg).is_some()
+    })
+}
+
+fn has_float_select_spectre_guard(func: &Function) -> bool {
+    insts(func).any(|i| {
+        func.dfg.insts[i].opcode() == Opcode::SelectSpectreGuard
+            && result_type(func, i).is_some_and(|t| t.is_float())
     })
 }
 
