@@ -471,3 +471,57 @@ fn injected_fault_is_found_and_reduced_end_to_end() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Rule-coverage guidance: rule-guided cases come from the checked-in
+/// corpus and fire the rules they aim at; `--no-guidance` keeps the
+/// generator but picks rules blindly. `--engines` restricts the wasm
+/// executions.
+#[test]
+fn rule_guided_campaign_reports_guidance_and_takes_engines() {
+    let dir = scratch("guided");
+    for (extra, guided) in [(None, true), (Some("--no-guidance"), false)] {
+        let mut args = vec![
+            "fuzz",
+            "--generator",
+            "rule-guided",
+            "--jobs",
+            "1",
+            "--execs",
+            "80",
+            "--reduce-time",
+            "0",
+            "--json",
+        ];
+        args.extend(extra);
+        let out = shoal(&dir, &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let s: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json output");
+        assert_eq!(s["findings"], 0, "{s}");
+        assert_eq!(s["generators"]["rule-guided"], 80, "{s}");
+        let g = &s["guidance"];
+        assert_eq!(g["guided"].as_bool(), Some(guided), "{s}");
+        assert!(g["corpus_seeds"].as_u64().unwrap() > 1000, "{s}");
+        assert!(g["on_target"].as_u64().unwrap() > 0, "{s}");
+        let fired = s["coverage"]["x64"]["fired"].as_u64().unwrap()
+            + s["coverage"]["opt"]["fired"].as_u64().unwrap();
+        assert!(fired > 0, "{s}");
+    }
+    let out = shoal(
+        &dir,
+        &[
+            "fuzz",
+            "--generator",
+            "instruction-first",
+            "--engines",
+            "interp,jit:opt=none",
+            "--jobs",
+            "1",
+            "--execs",
+            "10",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json output");
+    assert_eq!(s["execs"], 10, "{s}");
+}

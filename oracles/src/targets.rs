@@ -238,14 +238,27 @@ impl ClifTarget {
                 return (CaseResult::Invalid(why), RuleHits::new());
             }
         };
-        let (verdicts, hits) = collect(|| judge_all(&module, &runs, executors, CLIF_FUEL));
+        // Outside the executors' contract (an observed address, a load
+        // from an arbitrary integer, ... as mutated seeds can have), the
+        // module is only compiled (for rule coverage), not run.
+        let contract = crate::fuzzing::contract::check(&module);
+        let to_run = if contract.is_ok() { &runs[..] } else { &[] };
+        let (verdicts, hits) = collect(|| judge_all(&module, to_run, executors, CLIF_FUEL));
         if let Ok(mut shared) = self.hits.lock() {
             shared.merge(&hits);
         }
-        let verdicts = match verdicts {
-            Ok(v) => v,
+        let verdicts: Vec<ClifVerdict> = match verdicts {
+            Ok(v) => v
+                .into_iter()
+                .map(crate::fuzzing::clif::stack_is_a_resource)
+                .map(|v| crate::fuzzing::clif::nan_payloads_are_open(v, &module))
+                .collect(),
             Err(e) => return (CaseResult::Invalid(e.to_string()), hits),
         };
+        if let Err(why) = contract {
+            let why = format!("compiled, not run: outside the executors' contract: {why}");
+            return (CaseResult::Inconclusive(why), hits);
+        }
         let unsupported = |v: &&ClifVerdict| {
             unsupported_is_inconclusive
                 && matches!(v, ClifVerdict::CompileFailure(_, f) if f.kind == FailureKind::Unsupported)

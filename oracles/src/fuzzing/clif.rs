@@ -434,7 +434,7 @@ impl Target for ClifJudge {
 /// (2 MiB on a test thread, 8 MiB under libFuzzer) and Pulley has its own,
 /// while the interpreter recurses on a dedicated large stack. Deep
 /// recursion within the interpreter's fuel is inconclusive, not a finding.
-fn stack_is_a_resource(v: Verdict) -> Verdict {
+pub(crate) fn stack_is_a_resource(v: Verdict) -> Verdict {
     let overflow = Outcome::Trapped(TrapCode::STACK_OVERFLOW);
     match v {
         Verdict::Disagree(d) if d.observed == overflow && d.reference != overflow => {
@@ -450,7 +450,7 @@ fn stack_is_a_resource(v: Verdict) -> Verdict {
 /// A value disagreement on a case that may observe a NaN payload CLIF
 /// leaves open ([`nan::check`]) says nothing: the executors may all be
 /// right. The generator never writes such cases; mutations can.
-fn nan_payloads_are_open(v: Verdict, module: &ClifModule) -> Verdict {
+pub(crate) fn nan_payloads_are_open(v: Verdict, module: &ClifModule) -> Verdict {
     match v {
         Verdict::Disagree(d) if matches!(d.observed, Outcome::Returned(_)) => {
             match nan::check(module) {

@@ -23,8 +23,10 @@
 use std::fmt;
 
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
-use cranelift_codegen::ir::condcodes::FloatCC;
-use cranelift_codegen::ir::{Function, Inst, InstBuilder, InstructionData, Opcode, Value, types};
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    Function, Inst, InstBuilder, InstructionData, Opcode, TrapCode, Value, types,
+};
 
 use super::ClifModule;
 use super::compile::{CompileFailure, FailureKind, MidEndCache};
@@ -168,6 +170,21 @@ pub static KNOWN_ISSUES: &[KnownIssue] = &[
         symptom: Symptom::Workaround {
             shape: has_wide_bmask,
             rewrite: rewrite_wide_bmasks,
+        },
+    },
+    // Pulley divides an i8/i16 `sdiv` as a 32-bit division of the operands
+    // sign-extended (pulley_shared/lower.isle:472), where MIN / -1 does not
+    // overflow: no `int_ovf` trap, and the quotient wraps to MIN.
+    KnownIssue {
+        name: "pulley-sdiv-narrow-overflow",
+        targets: PULLEY,
+        class: IssueClass::Bug {
+            regressions: &["pulley-sdiv-narrow-overflow.clif"],
+        },
+        reason: "Pulley's i8/i16 `sdiv` does not trap on MIN / -1 (lower.isle:472)",
+        symptom: Symptom::Workaround {
+            shape: has_narrow_sdiv,
+            rewrite: rewrite_narrow_sdivs,
         },
     },
     // The mid-end folds a comparison of a value with itself (or of
@@ -588,6 +605,41 @@ fn has_trapping_i128_access(func: &Function) -> bool {
         };
         ty == Some(types::I128) && data.memflags_trap_code(&func.dfg).is_some()
     })
+}
+
+fn narrow_sdivs(func: &Function) -> Vec<Inst> {
+    insts(func)
+        .filter(|&i| {
+            func.dfg.insts[i].opcode() == Opcode::Sdiv
+                && matches!(result_type(func, i), Some(types::I8 | types::I16))
+        })
+        .collect()
+}
+
+fn has_narrow_sdiv(func: &Function) -> bool {
+    !narrow_sdivs(func).is_empty()
+}
+
+/// Makes the overflow trap explicit before each narrow `sdiv`:
+/// `trapnz (a == MIN) & (b == -1), int_ovf` (the CLIF semantics of `sdiv`,
+/// which Pulley then needs not provide).
+fn rewrite_narrow_sdivs(func: &mut Function) {
+    for inst in narrow_sdivs(func) {
+        let Some(ty) = result_type(func, inst) else {
+            continue;
+        };
+        let (a, b) = (func.dfg.inst_args(inst)[0], func.dfg.inst_args(inst)[1]);
+        let bits = ty.bits();
+        let min = 1i64 << (bits - 1);
+        let all_ones = (1i64 << bits) - 1;
+        let mut pos = FuncCursor::new(func).at_inst(inst);
+        let min = pos.ins().iconst(ty, min);
+        let minus_one = pos.ins().iconst(ty, all_ones);
+        let a_min = pos.ins().icmp(IntCC::Equal, a, min);
+        let b_minus_one = pos.ins().icmp(IntCC::Equal, b, minus_one);
+        let overflow = pos.ins().band(a_min, b_minus_one);
+        pos.ins().trapnz(overflow, TrapCode::INTEGER_OVERFLOW);
+    }
 }
 
 fn has_float_select_spectre_guard(func: &Function) -> bool {

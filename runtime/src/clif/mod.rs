@@ -41,6 +41,13 @@ pub use compile::CompileFailure;
 pub use config::{ClifConfig, HostFeatures, OptLevel};
 pub use differential::{Executor, Verdict};
 
+/// How long native code or Pulley may run one invocation. They run only
+/// after the reference interpreter finished within its fuel, which takes
+/// it milliseconds; compiled code still running after this long loops
+/// where the reference did not, and ends as a
+/// [`DEADLINE`](crate::native::deadline::DEADLINE) trap (a disagreement).
+pub const EXEC_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A verified set of CLIF functions that may call each other by name.
 #[derive(Clone, Debug)]
 pub struct ClifModule {
@@ -82,6 +89,11 @@ impl fmt::Display for Outcome {
                 }
                 f.write_str("]")
             }
+            Outcome::Trapped(code) if *code == crate::native::deadline::DEADLINE => write!(
+                f,
+                "still running after {} s (the deadline)",
+                EXEC_DEADLINE.as_secs()
+            ),
             Outcome::Trapped(code) => write!(f, "trap {code}"),
         }
     }

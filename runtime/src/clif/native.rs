@@ -17,6 +17,7 @@ use super::compile::{self, MidEndCache};
 use super::link::{self, LinkedModule};
 use super::values;
 use super::{ClifConfig, ClifModule, ExecError, HostFeatures, Invocation, OptLevel, Outcome};
+use crate::native::deadline::catch_until;
 use crate::native::{CodeMemory, CodeOptions, CodeRegistration, catch_traps, register_code_with};
 
 /// A module compiled and linked for the host.
@@ -112,7 +113,7 @@ impl NativeModule {
         // (owned by `self`) and registered for trap handling. Frames skipped
         // by a trap are this closure's and the native code's, which own
         // nothing that needs dropping.
-        let result = catch_traps(|| unsafe {
+        let result = catch_until(super::EXEC_DEADLINE, catch_traps, || unsafe {
             let f: extern "C" fn(*mut u128) = std::mem::transmute(entry);
             f(buf.as_mut_ptr());
         });

@@ -32,6 +32,7 @@ use super::config::{OptLevel, cached_isa_for};
 use super::link::{self, LinkedModule};
 use super::values;
 use super::{ClifModule, ExecError, Invocation, Outcome};
+use crate::native::deadline::catch_until;
 use crate::native::{CodeMemory, catch_memory_faults};
 
 /// The Pulley ISA shoal executes on (`pulley64`, host byte order).
@@ -165,10 +166,12 @@ impl PulleyModule {
         // in `self.mem`; the buffer has a slot per argument and result.
         // SAFETY: as above. A memory fault skips only the interpreter's
         // frames, which own nothing needing a drop; the VM is discarded.
-        let done = catch_memory_faults(|| match unsafe { vm.call(entry, &args, []) } {
-            DoneReason::ReturnToHost(_) => None,
-            DoneReason::Trap { pc, kind } => Some(Ok((pc, kind))),
-            DoneReason::CallIndirectHost { id, .. } => Some(Err(id)),
+        let done = catch_until(super::EXEC_DEADLINE, catch_memory_faults, || {
+            match unsafe { vm.call(entry, &args, []) } {
+                DoneReason::ReturnToHost(_) => None,
+                DoneReason::Trap { pc, kind } => Some(Ok((pc, kind))),
+                DoneReason::CallIndirectHost { id, .. } => Some(Err(id)),
+            }
         });
         let outcome = match done {
             Ok(None) => None,

@@ -16,6 +16,7 @@
 //! the signal handler uses.
 
 pub mod code;
+pub mod deadline;
 pub mod registry;
 pub mod signals;
 

@@ -212,6 +212,26 @@ extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut c_void) {
     unsafe { chain(sig, info, ctx) }
 }
 
+/// Ends the innermost active [`catch_traps`] on this thread with `trap`;
+/// returns (doing nothing) if there is none.
+///
+/// # Safety
+/// Only from a signal handler running on this thread, with the same
+/// guarantees as a fault at a trap site: the frames between `catch_traps`
+/// and the interrupted code are skipped, not unwound.
+pub(super) unsafe fn trap_current(trap: NativeTrap) {
+    let frame = CURRENT.with(Cell::get);
+    if frame.is_null() {
+        return;
+    }
+    // SAFETY: as in `handler`: `frame` is this thread's live innermost
+    // frame.
+    unsafe {
+        (*frame).trap = Some(trap);
+        shoal_native_unwind((*frame).jmp_buf);
+    }
+}
+
 /// The trap a fault at `pc` (accessing `fault_addr`) stands for, if any.
 fn trap_for(sig: i32, pc: usize, fault_addr: usize) -> Option<TrapCode> {
     let memory_fault = sig == libc::SIGSEGV || sig == libc::SIGBUS;
