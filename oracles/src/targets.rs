@@ -420,8 +420,8 @@ mod tests {
 
     #[test]
     fn guided_cases_treat_explicit_unsupported_errors_as_inconclusive() {
-        // x64 lowers `snarrow.i64x2` only against a zero vector.
-        let text = "test run\nset opt_level=none\ntarget x86_64\n\nfunction %f(i64x2, i64x2) -> i32x4 {\nblock0(v0: i64x2, v1: i64x2):\n    v2 = snarrow v0, v1\n    return v2\n}\n; run: %f(0x00000000000000000000000000000001, 0x00000000000000000000000000000002) == 0x00000000000000020000000000000001\n";
+        // x64 lowers `sqmul_round_sat` only for i16x8 (wasm's q15mulr).
+        let text = "test run\nset opt_level=none\ntarget x86_64\n\nfunction %f(i32x4, i32x4) -> i32x4 {\nblock0(v0: i32x4, v1: i32x4):\n    v2 = sqmul_round_sat v0, v1\n    return v2\n}\n; run: %f(0x00000000000000000000000000000001, 0x00000000000000000000000000000002) == 0x00000000000000000000000000000000\n";
         let t = ClifTarget::new(Arc::new(Mutex::new(RuleHits::new())));
         let r = t.judge_filetest_hits(text).0;
         assert!(matches!(r, CaseResult::Inconclusive(_)), "{r:?}");
