@@ -73,6 +73,9 @@ pub struct WasmTarget {
     name: &'static str,
     oracle: WasmOracle,
     hits: SharedHits,
+    /// Set aside disagreements on cases that may observe an open NaN bit
+    /// (for inputs no generator's NaN mode shaped: fuzz mutations).
+    nan_guard: bool,
 }
 
 impl WasmTarget {
@@ -105,7 +108,16 @@ impl WasmTarget {
             name,
             oracle,
             hits,
+            nan_guard: false,
         }
+    }
+
+    /// Judges arbitrary (mutated) inputs: a disagreement on a module that
+    /// may observe a NaN's open sign or payload
+    /// ([`crate::fuzzing::wasm_nan`]) is inconclusive.
+    pub fn guarding_nans(mut self) -> WasmTarget {
+        self.nan_guard = true;
+        self
     }
 
     /// Judges one wasm case.
@@ -127,6 +139,14 @@ impl WasmTarget {
         let result = match &report.verdict {
             Verdict::Agree => CaseResult::Agree,
             Verdict::Inconclusive(why) => CaseResult::Inconclusive(why.clone()),
+            Verdict::Discrepancy(_)
+                if self.nan_guard
+                    && crate::fuzzing::wasm_nan::may_observe_nan_bits(&case.module) =>
+            {
+                CaseResult::Inconclusive(
+                    "a disagreement on a case that may observe a NaN's open sign or payload".into(),
+                )
+            }
             Verdict::Discrepancy(d) => {
                 let bytes = TestCase::Wasm(case.clone()).to_bytes();
                 let mut f = finding(&report, d, &case.module, &case.invocations, bytes);

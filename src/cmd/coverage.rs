@@ -1,5 +1,6 @@
 //! `shoal coverage [--json] PATH...`: compiles every CLIF test case under
-//! the paths (host configurations, Pulley, the cross-ISA targets) with rule
+//! the paths (host configurations, Pulley, the cross-ISA targets) and every
+//! wasm module or wasm test case (shoal's JIT at each opt level) with rule
 //! counting on, and reports per ISLE unit and per `.isle` file how many
 //! rules fired, plus the first unfired rules of each file. Hit counts
 //! accumulate over the whole run.
@@ -15,11 +16,15 @@ use shoal_runtime::clif::ClifModule;
 use shoal_runtime::clif::config::ClifConfig;
 use shoal_runtime::clif::sweep::{SweepPlan, SweepReport, sweep};
 use shoal_runtime::coverage::{self, RuleHits};
+use shoal_runtime::jit::compile::compile_module;
+use shoal_runtime::jit::{JitConfig, OptLevel};
+use shoal_runtime::module::Module;
 
 /// Flags of `shoal coverage`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// CLIF files or directories (searched recursively for `*.clif`).
+    /// CLIF files, wasm modules / test cases, or directories (searched
+    /// recursively for `*.clif` and `*.wasm`).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// Print JSON instead of text.
@@ -80,7 +85,7 @@ fn clif_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
             let p = e.path();
             if p.is_dir() {
                 walk(&p, out)?;
-            } else if p.extension().is_some_and(|x| x == "clif") {
+            } else if p.extension().is_some_and(|x| x == "clif" || x == "wasm") {
                 out.push(p);
             }
         }
@@ -97,6 +102,23 @@ fn clif_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
         }
     }
     Ok(out)
+}
+
+/// The JIT opt levels a wasm module is compiled at.
+const WASM_CONFIGS: [OptLevel; 2] = [OptLevel::None, OptLevel::Speed];
+
+/// Compiles a wasm module (a plain module or a shoal test case, whose
+/// invocations are a custom section) with shoal's JIT at each of
+/// [`WASM_CONFIGS`]; returns its number of defined functions.
+fn compile_wasm(bytes: &[u8]) -> anyhow::Result<usize> {
+    let module = Module::new(bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+    for opt in WASM_CONFIGS {
+        let config = JitConfig::with_opt(opt);
+        let isa = config.build_isa().map_err(|e| anyhow::anyhow!("{e}"))?;
+        compile_module(&module, &config, &*isa)
+            .map_err(|e| anyhow::anyhow!("compiling at {opt:?}: {e}"))?;
+    }
+    Ok(module.bodies.len())
 }
 
 fn unit_coverage(rules: &UnitRules, hits: &RuleHits, top: usize) -> UnitCoverage {
@@ -219,12 +241,26 @@ fn build_report(args: &Args) -> anyhow::Result<Report> {
     let mut sweep_report = SweepReport::default();
     let ((), hits) = coverage::collect(|| {
         for path in &files {
-            let text = match std::fs::read_to_string(path) {
-                Ok(t) => t,
+            let bytes = match std::fs::read(path) {
+                Ok(b) => b,
                 Err(e) => {
                     errors.push(format!("{}: {e}", path.display()));
                     continue;
                 }
+            };
+            if bytes.starts_with(b"\0asm") {
+                match compile_wasm(&bytes) {
+                    Ok(n) => {
+                        functions += n;
+                        sweep_report.compiled += n * WASM_CONFIGS.len();
+                    }
+                    Err(e) => errors.push(format!("{}: {e}", path.display())),
+                }
+                continue;
+            }
+            let Ok(text) = String::from_utf8(bytes) else {
+                errors.push(format!("{}: neither CLIF text nor wasm", path.display()));
+                continue;
             };
             match ClifModule::parse(&text) {
                 Ok(module) => {
@@ -289,6 +325,11 @@ block0(v0: i32, v1: i32):
         std::fs::write(dir.join("a.clif"), GOOD).unwrap();
         std::fs::write(dir.join("nested/b.clif"), GOOD.replace("%f", "%g")).unwrap();
         std::fs::write(dir.join("nested/notes.txt"), "not clif").unwrap();
+        let text = "(module (func (export \"f\") (param i32 i32) (result i32) local.get 0 local.get 1 i32.rotl))";
+        let buf = wast::parser::ParseBuffer::new(text).unwrap();
+        let mut wat: wast::Wat = wast::parser::parse(&buf).unwrap();
+        let wasm = wat.encode().unwrap();
+        std::fs::write(dir.join("c.wasm"), wasm).unwrap();
         let args = Args {
             paths: vec![dir.clone()],
             json: false,
@@ -296,7 +337,7 @@ block0(v0: i32, v1: i32):
             all_configs: false,
         };
         let report = build_report(&args).unwrap();
-        assert_eq!((report.files, report.functions), (2, 2));
+        assert_eq!((report.files, report.functions), (3, 3));
         assert!(report.errors.is_empty(), "{:?}", report.errors);
         assert!(report.unmatched.is_empty(), "{:?}", report.unmatched);
         for unit in ["x64", "pulley", "opt"] {

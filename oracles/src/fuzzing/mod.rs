@@ -35,6 +35,7 @@ pub mod contract;
 pub mod dict;
 pub mod nan;
 pub mod quiet;
+pub mod wasm_nan;
 
 use std::cell::RefCell;
 use std::fmt;
@@ -265,12 +266,12 @@ fn build(target: FuzzTarget) -> Box<dyn Target> {
     // wants somewhere to merge them.
     let hits = Arc::new(Mutex::new(RuleHits::new()));
     match target {
-        FuzzTarget::WasmDiff => Box::new(WasmTarget::new(GeneratorKind::Wasm, "wasm_diff", hits)),
-        FuzzTarget::WasmSmithDiff => Box::new(WasmTarget::new(
-            GeneratorKind::Smith,
-            "wasm_smith_diff",
-            hits,
-        )),
+        FuzzTarget::WasmDiff => {
+            Box::new(WasmTarget::new(GeneratorKind::Wasm, "wasm_diff", hits).guarding_nans())
+        }
+        FuzzTarget::WasmSmithDiff => {
+            Box::new(WasmTarget::new(GeneratorKind::Smith, "wasm_smith_diff", hits).guarding_nans())
+        }
         FuzzTarget::ClifLower => Box::new(clif::ClifJudge::lower()),
         FuzzTarget::ClifOpt => Box::new(clif::ClifJudge::opt()),
     }
