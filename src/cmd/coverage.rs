@@ -259,7 +259,10 @@ fn build_report(args: &Args) -> anyhow::Result<Report> {
                 continue;
             }
             let Ok(text) = String::from_utf8(bytes) else {
-                errors.push(format!("{}: neither CLIF text nor wasm", path.display()));
+                errors.push(format!(
+                    "{}: neither wasm nor CLIF text (not UTF-8)",
+                    path.display()
+                ));
                 continue;
             };
             match ClifModule::parse(&text) {
