@@ -226,6 +226,22 @@ pub static KNOWN_ISSUES: &[KnownIssue] = &[
             shape: Some(has_float_select_spectre_guard),
         },
     },
+    // aarch64's `vec_cmp` (inst.isle:4758) has float rules for
+    // eq/ne/ge/gt/mi/ls/vs/vc only; a vector `fcmp` whose condition lowers
+    // to another `Cond` (`uge`, `ugt`, `ult`, `ule`, ...) panics.
+    KnownIssue {
+        name: "aarch64-vector-fcmp-unordered",
+        targets: &["aarch64"],
+        class: IssueClass::Bug {
+            regressions: &["aarch64-vector-fcmp-unordered.clif"],
+        },
+        reason: "aarch64 has no `vec_cmp` rule for unordered vector float conditions",
+        symptom: Symptom::CompileFailure {
+            kind: FailureKind::Panic,
+            needles: &["no rule matched for term vec_cmp"],
+            shape: Some(has_vector_fcmp_beyond_wasm),
+        },
+    },
     // ----- documented or plain unsupported combinations -----
     //
     // x86-64 lowers 128-bit vectors only; a 64-bit vector value (`i8x8`,
