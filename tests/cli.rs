@@ -525,3 +525,24 @@ fn rule_guided_campaign_reports_guidance_and_takes_engines() {
     let s: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json output");
     assert_eq!(s["execs"], 10, "{s}");
 }
+
+/// `shoal bench --smoke` runs every section, generators included, with no
+/// invalid case.
+#[test]
+fn bench_smoke_runs_every_section() {
+    let dir = scratch("bench");
+    let out = shoal(&dir, &["bench", "--smoke"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for section in ["== interpreter", "== jit", "== generators"] {
+        assert!(stdout.contains(section), "{stdout}");
+    }
+    for generator in ["instruction-first:", "smith:", "clif:"] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(generator))
+            .unwrap_or_else(|| panic!("{stdout}"));
+        assert!(line.ends_with("(0 invalid)"), "{line}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
