@@ -104,14 +104,6 @@ pub struct Args {
     inject_fault: Option<String>,
 }
 
-static STOP: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_sigint(_: libc::c_int) {
-    STOP.store(true, Ordering::SeqCst);
-    // A second Ctrl-C kills the process the usual way.
-    unsafe { libc::signal(libc::SIGINT, libc::SIG_DFL) };
-}
-
 /// Runs the campaign.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let gens = if args.generators.is_empty() {
@@ -159,7 +151,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     install_logger();
     super::repro::quiet_cranelift_panics();
-    unsafe { libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t) };
+    let stop = super::stop_on_ctrl_c();
 
     let stats = Arc::new(Stats::default());
     let hits: SharedHits = Arc::new(Mutex::new(RuleHits::new()));
@@ -185,7 +177,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             });
         }
         let _done = Done(&done);
-        campaign::run(&config, &STOP, &stats, |_| {
+        campaign::run(&config, stop, &stats, |_| {
             make_targets(&gens, &hits, guide.as_ref(), &engines)
         });
     });

@@ -8,7 +8,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -38,14 +37,6 @@ pub struct Args {
     /// (`op->clif_opcode`, e.g. `i32.add->isub`).
     #[arg(long, value_name = "OP->OPCODE", hide = true)]
     inject_fault: Option<String>,
-}
-
-static STOP: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_sigint(_: libc::c_int) {
-    STOP.store(true, Ordering::SeqCst);
-    // A second Ctrl-C kills the process the usual way.
-    unsafe { libc::signal(libc::SIGINT, libc::SIG_DFL) };
 }
 
 /// Reduces the case and writes it; see the module docs for the exit status.
@@ -78,8 +69,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         time: Duration::from_secs_f64(args.time),
         ..Budget::default()
     };
-    unsafe { libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t) };
-    let reduced = match reduce_case(target.as_mut(), &case, None, budget, &STOP) {
+    let stop = super::stop_on_ctrl_c();
+    let reduced = match reduce_case(target.as_mut(), &case, None, budget, stop) {
         Ok(r) => r,
         Err(ReduceError::NotReproducible(why)) => {
             eprintln!("shoal: nothing to reduce: {why}");
