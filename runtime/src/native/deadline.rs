@@ -123,28 +123,47 @@ where
     C: FnOnce(F) -> Result<R, NativeTrap>,
 {
     start();
-    // SAFETY: pthread_self has no preconditions.
-    let me = unsafe { libc::pthread_self() };
-    let outer = DEADLINE_NS.with(Cell::get);
-    let ns = monotonic_ns().saturating_add(limit.as_nanos().min(u64::MAX as u128) as u64);
-    DEADLINE_NS.with(|d| d.set(ns));
-    WATCHED
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .push((me, Instant::now() + limit));
-    let result = catch(f);
-    {
+    let _watch = Watch::new(limit);
+    catch(f)
+}
+
+/// This thread's entry in [`WATCHED`] and its [`DEADLINE_NS`], for the
+/// extent of one [`catch_until`]; dropped also when a panic in the call
+/// unwinds, so the watchdog never signals a thread that has moved on or
+/// exited.
+struct Watch {
+    thread: libc::pthread_t,
+    outer: u64,
+}
+
+impl Watch {
+    fn new(limit: Duration) -> Watch {
+        // SAFETY: pthread_self has no preconditions.
+        let thread = unsafe { libc::pthread_self() };
+        let outer = DEADLINE_NS.with(Cell::get);
+        let ns = monotonic_ns().saturating_add(limit.as_nanos().min(u64::MAX as u128) as u64);
+        DEADLINE_NS.with(|d| d.set(ns));
+        WATCHED
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((thread, Instant::now() + limit));
+        Watch { thread, outer }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
         let mut watched = WATCHED.lock().unwrap_or_else(PoisonError::into_inner);
         // SAFETY: comparing thread ids.
         if let Some(i) = watched
             .iter()
-            .rposition(|&(t, _)| unsafe { libc::pthread_equal(t, me) } != 0)
+            .rposition(|&(t, _)| unsafe { libc::pthread_equal(t, self.thread) } != 0)
         {
             watched.remove(i);
         }
+        drop(watched);
+        DEADLINE_NS.with(|d| d.set(self.outer));
     }
-    DEADLINE_NS.with(|d| d.set(outer));
-    result
 }
 
 #[cfg(test)]
@@ -169,5 +188,22 @@ mod tests {
         let ok = catch_until(Duration::from_secs(5), catch_traps, || 7);
         assert_eq!(ok, Ok(7));
         std::thread::sleep(TICK * 3);
+        // A panic in the call leaves no watch behind.
+        let panicked = std::panic::catch_unwind(|| {
+            catch_until(Duration::from_secs(5), catch_traps, || {
+                panic!("in the call")
+            })
+        });
+        assert!(panicked.is_err());
+        // SAFETY: pthread_self has no preconditions.
+        let me = unsafe { libc::pthread_self() };
+        let watched = WATCHED.lock().unwrap();
+        // SAFETY: comparing thread ids.
+        assert!(
+            !watched
+                .iter()
+                .any(|&(t, _)| unsafe { libc::pthread_equal(t, me) } != 0)
+        );
+        assert_eq!(DEADLINE_NS.with(Cell::get), 0);
     }
 }
