@@ -66,7 +66,93 @@ fn check_function(func: &Function) -> Result<(), String> {
             check_inst(func, inst)?;
         }
     }
-    Ok(())
+    check_slots_initialized(func)
+}
+
+/// The stack slots some instruction loads from (a slot only written, or
+/// only there to take up stack, needs no initialization).
+fn read_slots(func: &Function) -> Vec<cranelift_codegen::ir::StackSlot> {
+    let mut slots = Vec::new();
+    for block in func.layout.blocks() {
+        for inst in func.layout.block_insts(block) {
+            let op = func.dfg.insts[inst].opcode();
+            if !op.can_load() {
+                continue;
+            }
+            let Some(&addr) = func.dfg.inst_args(inst).get(table::address_operand(op)) else {
+                continue;
+            };
+            let addr = func.dfg.resolve_aliases(addr);
+            if let ValueDef::Result(def, _) = func.dfg.value_def(addr)
+                && let InstructionData::StackAddr { stack_slot, .. } = func.dfg.insts[def]
+                && !slots.contains(&stack_slot)
+            {
+                slots.push(stack_slot);
+            }
+        }
+    }
+    slots
+}
+
+/// Every explicit stack slot that is read is written in full by stores at the start of
+/// the entry block, before any instruction that could read memory or leave
+/// the block: native code's slots hold whatever the stack held, the
+/// interpreter's hold zeros, so a read of an unwritten byte would be a
+/// false alarm. (The generator writes every slot first; a mutation can
+/// delete one of those stores.)
+fn check_slots_initialized(func: &Function) -> Result<(), String> {
+    let Some(entry) = func.layout.entry_block() else {
+        return Ok(());
+    };
+    let read = read_slots(func);
+    let mut unwritten: Vec<(cranelift_codegen::ir::StackSlot, Vec<bool>)> = func
+        .sized_stack_slots
+        .iter()
+        .filter(|(slot, _)| read.contains(slot))
+        .map(|(slot, data)| (slot, vec![true; data.size as usize]))
+        .collect();
+    for inst in func.layout.block_insts(entry) {
+        let op = func.dfg.insts[inst].opcode();
+        let plain_store = matches!(
+            op,
+            Opcode::Store | Opcode::Istore8 | Opcode::Istore16 | Opcode::Istore32
+        );
+        if !plain_store {
+            if op.can_load() || op.can_store() || op.is_call() || op.is_terminator() {
+                break;
+            }
+            continue;
+        }
+        let addr = func.dfg.resolve_aliases(func.dfg.inst_args(inst)[1]);
+        let ValueDef::Result(def, _) = func.dfg.value_def(addr) else {
+            continue;
+        };
+        let InstructionData::StackAddr {
+            stack_slot, offset, ..
+        } = func.dfg.insts[def]
+        else {
+            continue;
+        };
+        let inst_offset = func.dfg.insts[inst]
+            .load_store_offset()
+            .map_or(0, i64::from);
+        let start = i64::from(offset) + inst_offset;
+        let end = start + access_bytes(func, inst, op);
+        if let Some((_, bytes)) = unwritten.iter_mut().find(|(s, _)| *s == stack_slot) {
+            for b in start.max(0)..end.min(bytes.len() as i64) {
+                bytes[b as usize] = false;
+            }
+        }
+    }
+    match unwritten.iter().find(|(_, bytes)| bytes.contains(&true)) {
+        Some((slot, bytes)) => {
+            let first = bytes.iter().position(|&b| b).unwrap_or(0);
+            Err(format!(
+                "byte {first} of {slot} is not written at the start of the entry block (uninitialized stack memory)"
+            ))
+        }
+        None => Ok(()),
+    }
 }
 
 fn check_inst(func: &Function, inst: Inst) -> Result<(), String> {
@@ -212,9 +298,12 @@ fn host_state(op: Opcode) -> bool {
 mod tests {
     use super::*;
 
+    /// Writes all of `ss0` first, as the generator does.
+    const INIT: &str = "    v9 = stack_addr.i64 ss0\n    store v0, v9\n    store v0, v9+8\n";
+
     fn verdict(body: &str) -> Result<(), String> {
         let text = format!(
-            "function %f(i64) -> i64 fast {{\n    ss0 = explicit_slot 16, align = 8\n\nblock0(v0: i64):\n{body}\n}}\n"
+            "function %f(i64) -> i64 fast {{\n    ss0 = explicit_slot 16, align = 8\n\nblock0(v0: i64):\n{INIT}{body}\n}}\n"
         );
         check(&ClifModule::parse(&text).expect("valid CLIF"))
     }
@@ -260,5 +349,15 @@ mod tests {
         assert!(verdict(misaligned).unwrap_err().contains("not aligned"));
         let unflagged = "    v1 = stack_addr.i64 ss0\n    v2 = load.i64 v1+4\n    return v2";
         assert_eq!(verdict(unflagged), Ok(()));
+    }
+
+    #[test]
+    fn slots_must_be_written_before_they_can_be_read() {
+        let text = "function %f(i64) -> i64 fast {\n    ss0 = explicit_slot 16, align = 8\n\nblock0(v0: i64):\n    v1 = stack_addr.i64 ss0\n    store v0, v1\n    istore32 v0, v1+8\n    v2 = load.i64 v1+8\n    return v2\n}\n";
+        let module = ClifModule::parse(text).unwrap();
+        let why = check(&module).unwrap_err();
+        assert!(why.contains("byte 12 of ss0"), "{why}");
+        let full = text.replace("istore32 v0, v1+8", "store v0, v1+8");
+        assert_eq!(check(&ClifModule::parse(&full).unwrap()), Ok(()));
     }
 }
