@@ -14,8 +14,6 @@ use shoal_runtime::clif::differential::{Executor, Verdict as ClifVerdict, judge_
 use shoal_runtime::clif::{ClifModule, Invocation as ClifInvocation};
 use shoal_runtime::coverage::{RuleHits, collect};
 use shoal_runtime::engine::Engine;
-use shoal_runtime::interp::InterpEngine;
-use shoal_runtime::jit::{BoundsMode, JitConfig, JitEngine, OptLevel};
 
 use crate::campaign::{CaseResult, Target};
 use crate::finding::{Finding, signature};
@@ -34,25 +32,13 @@ pub const CAMPAIGN_FUEL: u64 = 20_000;
 /// Fuel for the CLIF reference interpreter (steps).
 pub const CLIF_FUEL: u64 = 200_000;
 
-/// The default wasm executions: the interpreter (reference) and the JIT at
-/// opt none and speed with explicit bounds checks, and speed with guard
-/// pages.
+/// The default wasm executions, built: [`crate::engines::default_set`]
+/// (the interpreter as reference, the JIT at opt none and speed with
+/// explicit bounds checks and at speed with guard pages, and every external
+/// engine compiled in), leaving out any this CPU cannot run.
 pub fn default_wasm_engines() -> Vec<Box<dyn Engine>> {
-    let mut engines: Vec<Box<dyn Engine>> = vec![Box::new(InterpEngine::new())];
-    let configs = [
-        JitConfig::with_opt(OptLevel::None),
-        JitConfig::with_opt(OptLevel::Speed),
-        JitConfig {
-            bounds: BoundsMode::Guard,
-            ..JitConfig::with_opt(OptLevel::Speed)
-        },
-    ];
-    for c in configs {
-        if let Ok(e) = JitEngine::new(c) {
-            engines.push(Box::new(e));
-        }
-    }
-    engines
+    let (built, _unbuildable) = crate::engines::build_all(&crate::engines::default_set());
+    built.into_iter().map(|(engine, _)| engine).collect()
 }
 
 /// Campaign limits for wasm cases.
