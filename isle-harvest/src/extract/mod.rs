@@ -122,6 +122,17 @@ impl<'a> Ctx<'a> {
         self.unit.types.types[ty.index()].name(&self.unit.types)
     }
 
+    /// A term's argument and return type names.
+    fn sig_names(&self, term: TermId) -> (Vec<String>, String) {
+        let data = &self.unit.terms.terms[term.index()];
+        let args = data
+            .arg_tys
+            .iter()
+            .map(|t| self.type_name(*t).to_string())
+            .collect();
+        (args, self.type_name(data.ret_ty).to_string())
+    }
+
     fn rule_id(&self, rule: &Rule) -> RuleId {
         let parsed = &self.unit.parsed;
         RuleId {

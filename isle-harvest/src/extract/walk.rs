@@ -10,6 +10,12 @@ use shoal_generators::pattern::{ImmKind, NodeId, NodeKind, Pred, TYPE_UNIVERSE, 
 use super::{Abs, Sig, TyProp, Walker, handlers};
 
 impl Walker<'_, '_> {
+    /// Records an extern term without a handler.
+    fn note_unhandled(&mut self, name: &str) {
+        self.unhandled.insert(name.to_string());
+        self.unmodeled(name);
+    }
+
     // ---- patterns --------------------------------------------------------
 
     pub(super) fn walk(&mut self, p: &sema::Pattern, input: Abs) {
@@ -104,24 +110,15 @@ impl Walker<'_, '_> {
             TermKind::Decl { extractor_kind, .. } => match extractor_kind {
                 Some(ExtractorKind::ExternalExtractor { .. }) => {
                     let name = self.ctx.term_name(term).to_string();
-                    let sig_args: Vec<String> = data
-                        .arg_tys
-                        .iter()
-                        .map(|t| self.ctx.type_name(*t).to_string())
-                        .collect();
-                    let ret = self.ctx.type_name(data.ret_ty).to_string();
+                    let (sig_args, ret) = self.ctx.sig_names(term);
                     let sig = Sig {
                         args: &sig_args,
                         ret: &ret,
                     };
-                    match handlers::extract(self, &name, &sig, &input, args.len()) {
-                        Some(outs) => outs,
-                        None => {
-                            self.unhandled.insert(name.clone());
-                            self.unmodeled(&name);
-                            vec![Abs::Opaque; args.len()]
-                        }
-                    }
+                    handlers::extract(self, &name, &sig, &input, args.len()).unwrap_or_else(|| {
+                        self.note_unhandled(&name);
+                        vec![Abs::Opaque; args.len()]
+                    })
                 }
                 _ => {
                     let name = self.ctx.term_name(term).to_string();
@@ -251,24 +248,15 @@ impl Walker<'_, '_> {
                 if let Some(abs) = self.inline_constructor(*term, &args) {
                     return abs;
                 }
-                let sig_args: Vec<String> = data
-                    .arg_tys
-                    .iter()
-                    .map(|t| self.ctx.type_name(*t).to_string())
-                    .collect();
-                let ret = self.ctx.type_name(data.ret_ty).to_string();
+                let (sig_args, ret) = self.ctx.sig_names(*term);
                 let sig = Sig {
                     args: &sig_args,
                     ret: &ret,
                 };
-                match handlers::construct(self, &name, &sig, &args) {
-                    Some(abs) => abs,
-                    None => {
-                        self.unhandled.insert(name.clone());
-                        self.unmodeled(&name);
-                        Abs::Opaque
-                    }
-                }
+                handlers::construct(self, &name, &sig, &args).unwrap_or_else(|| {
+                    self.note_unhandled(&name);
+                    Abs::Opaque
+                })
             }
         }
     }
