@@ -6,12 +6,14 @@
 //! accumulate over the whole run.
 
 use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use serde::Serialize;
 use shoal_isle_harvest::{RuleTable, UnitRules};
+use shoal_oracles::execute::panic_message;
 use shoal_runtime::clif::ClifModule;
 use shoal_runtime::clif::config::ClifConfig;
 use shoal_runtime::clif::sweep::{SweepPlan, SweepReport, sweep};
@@ -115,8 +117,14 @@ fn compile_wasm(bytes: &[u8]) -> anyhow::Result<usize> {
     for opt in WASM_CONFIGS {
         let config = JitConfig::with_opt(opt);
         let isa = config.build_isa().map_err(|e| anyhow::anyhow!("{e}"))?;
-        compile_module(&module, &config, &*isa)
-            .map_err(|e| anyhow::anyhow!("compiling at {opt:?}: {e}"))?;
+        let compiled = catch_unwind(AssertUnwindSafe(|| compile_module(&module, &config, &*isa)))
+            .map_err(|p| {
+            anyhow::anyhow!(
+                "Cranelift panicked compiling at {opt:?}: {}",
+                panic_message(&p)
+            )
+        })?;
+        compiled.map_err(|e| anyhow::anyhow!("compiling at {opt:?}: {e}"))?;
     }
     Ok(module.bodies.len())
 }
@@ -227,6 +235,7 @@ fn build_report(args: &Args) -> anyhow::Result<Report> {
         anyhow::bail!("another logger is installed; rule coverage is unavailable");
     }
     let table = RuleTable::load().context("loading the ISLE rule table")?;
+    super::repro::quiet_cranelift_panics();
     let files = clif_files(&args.paths)?;
     let plan = SweepPlan {
         host: if args.all_configs {

@@ -14,6 +14,7 @@ use std::sync::LazyLock;
 use cranelift_codegen::ir::instructions::ResolvedConstraint;
 use cranelift_codegen::ir::types::*;
 use cranelift_codegen::ir::{Opcode, Type};
+use shoal_runtime::clif::gaps::{InstShape, x64_unlowered};
 
 /// The value types the CLIF generator uses.
 pub const TYPES: [Type; 13] = [
@@ -331,7 +332,6 @@ pub fn unsupported(op: &ClifOp) -> Option<&'static str> {
         return Some("addresses are 64-bit stack addresses");
     }
     let ctrl = op.ctrl;
-    let int_vec = [I8X16, I16X8, I32X4, I64X2];
     match op.opcode {
         // Type rules the constraint sets do not express (the verifier
         // rejects these).
@@ -352,36 +352,12 @@ pub fn unsupported(op: &ClifOp) -> Option<&'static str> {
         Umulhi | Smulhi if ctrl == I128 => Some("interpreter: 256-bit intermediate"),
         Iconcat if r[0] != I128 => Some("x64 and interpreter: only i64 halves of i128"),
         Isplit if a[0] != I128 => Some("x64 and interpreter: only i64 halves of i128"),
-        // x64 has no lowering.
-        AtomicCas | AtomicLoad | AtomicRmw | AtomicStore if ctrl == I128 => {
-            Some("x64: no 128-bit atomics")
-        }
-        SaddOverflowCin | UaddOverflowCin | SsubOverflowBin | UsubOverflowBin => {
-            Some("x64: no carry-chain lowering")
-        }
-        Udiv | Sdiv | Urem | Srem | Smin | Smax | Umin | Umax if ctrl == I128 => {
-            Some("x64: i128 division and min/max")
-        }
-        FcvtFromUint | FcvtFromSint if a[0] == I128 => Some("x64: i128 to float"),
-        FcvtToUint | FcvtToSint | FcvtToUintSat | FcvtToSintSat
-            if matches!(r[0], I8 | I16 | I128) =>
-        {
-            Some("x64: float to i8/i16/i128")
-        }
-        FcvtToUintSat | FcvtToSintSat if a[0] == F64X2 => Some("x64: f64x2 to i64x2"),
-        Fcopysign if vector(&ctrl) => Some("x64: vector fcopysign"),
-        Imul if ctrl == I8X16 => Some("x64: i8x16 multiply"),
-        Popcnt if matches!(ctrl, I16X8 | I32X4 | I64X2) => Some("x64: wide-lane popcnt"),
-        Rotl | Rotr if vector(&ctrl) => Some("x64: vector rotates"),
-        UaddSat | SaddSat | UsubSat | SsubSat if matches!(ctrl, I32X4 | I64X2) => {
-            Some("x64: saturating 32/64-bit lanes")
-        }
-        ScalarToVector if ctrl == I8X16 => Some("x64: i8 scalar_to_vector"),
-        Umulhi | Smulhi if int_vec.contains(&ctrl) => Some("x64: vector mulhi"),
-        Snarrow | Unarrow if a[0] == I64X2 => Some("x64: narrowing i64x2"),
-        Uunarrow => Some("x64: uunarrow"),
-        SqmulRoundSat if ctrl == I32X4 => Some("x64: i32x4 sqmul_round_sat"),
-        _ => None,
+        _ => x64_unlowered(&InstShape {
+            opcode: op.opcode,
+            ctrl,
+            args: op.args.clone(),
+            rets: op.rets.clone(),
+        }),
     }
 }
 

@@ -21,6 +21,7 @@ pub mod config;
 pub mod cross_isa;
 pub mod differential;
 pub mod filetest;
+pub mod gaps;
 pub mod interp;
 pub mod known;
 mod libcalls;
