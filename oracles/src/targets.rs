@@ -429,9 +429,19 @@ mod tests {
         // x64 lowers `sqmul_round_sat` only for i16x8 (wasm's q15mulr).
         let text = "test run\nset opt_level=none\ntarget x86_64\n\nfunction %f(i32x4, i32x4) -> i32x4 {\nblock0(v0: i32x4, v1: i32x4):\n    v2 = sqmul_round_sat v0, v1\n    return v2\n}\n; run: %f(0x00000000000000000000000000000001, 0x00000000000000000000000000000002) == 0x00000000000000000000000000000000\n";
         let t = ClifTarget::new(Arc::new(Mutex::new(RuleHits::new())));
+        // The x64-unlowered known issue explains it first (a known issue
+        // counts as agreement); without it the guided path would call the
+        // explicit "unsupported" error inconclusive.
         let r = t.judge_filetest_hits(text).0;
-        assert!(matches!(r, CaseResult::Inconclusive(_)), "{r:?}");
-        assert!(matches!(t.judge_text_hits(text).0, CaseResult::Finding(_)));
+        assert!(
+            matches!(r, CaseResult::Inconclusive(_) | CaseResult::Agree),
+            "{r:?}"
+        );
+        // Plain judging lets only the known x86-64 gaps through (the
+        // `x64-unlowered` known issue), instruction by instruction; see
+        // `shoal_runtime::clif::known` for one that stays a finding.
+        let plain = t.judge_text_hits(text).0;
+        assert!(!matches!(plain, CaseResult::Finding(_)), "{plain:?}");
     }
 
     const SEED: &str = "test interpret\ntest run\ntarget x86_64\n\nfunction %f(i32, i32) -> i32 {\nblock0(v0: i32, v1: i32):\n    v2 = iadd v0, v1\n    return v2\n}\n; run: %f(1, 2) == 3\n";

@@ -26,7 +26,7 @@ use std::fmt::Write as _;
 
 use cranelift_codegen::data_value::DataValue;
 use cranelift_codegen::ir::Function;
-use cranelift_reader::{Comparison, ParseOptions, RunCommand};
+use cranelift_reader::{Comparison, RunCommand};
 
 use super::FormatError;
 
@@ -166,8 +166,7 @@ impl ClifCase {
     }
 
     fn parse(text: &str) -> Result<ClifCase, FormatError> {
-        let file = cranelift_reader::parse_test(text, ParseOptions::default())
-            .map_err(|e| FormatError::Clif(e.to_string()))?;
+        let file = shoal_runtime::clif::reader::parse_test(text).map_err(FormatError::Clif)?;
         let header = header_lines(text);
         let mut functions = Vec::with_capacity(file.functions.len());
         for (function, details) in file.functions {
@@ -284,6 +283,13 @@ block0:
         assert!(matches!(
             ClifCase::from_text(bad_run),
             Err(FormatError::Clif(_))
+        ));
+        // A mutated entity number would make the reader allocate every
+        // entity up to it; the case is refused instead.
+        let huge = SAMPLE.replacen("v1", "v1000000000", 1);
+        assert!(matches!(
+            ClifCase::from_text(&huge),
+            Err(FormatError::Clif(e)) if e.contains("refused")
         ));
         for cut in 0..SAMPLE.len() {
             if SAMPLE.is_char_boundary(cut) {

@@ -29,6 +29,7 @@ mod link;
 pub mod midend;
 pub mod native;
 pub mod pulley;
+pub mod reader;
 pub mod sweep;
 pub mod values;
 
@@ -183,16 +184,14 @@ impl ClifModule {
     /// Parses and verifies CLIF text (one or more functions, optionally
     /// with a filetest header, which is ignored).
     pub fn parse(text: &str) -> Result<ClifModule, ModuleError> {
-        let funcs = cranelift_reader::parse_functions(text)
-            .map_err(|e| ModuleError::Parse(e.to_string()))?;
+        let funcs = reader::parse_functions(text).map_err(ModuleError::Parse)?;
         ClifModule::new(funcs)
     }
 
     /// Parses a filetest: the functions plus every `; run: %f(args) == ...`
     /// (or `; run: %f(args)`, `; print: ...`) line as an [`Invocation`].
     pub fn parse_with_runs(text: &str) -> Result<(ClifModule, Vec<Invocation>), ModuleError> {
-        let file = cranelift_reader::parse_test(text, cranelift_reader::ParseOptions::default())
-            .map_err(|e| ModuleError::Parse(e.to_string()))?;
+        let file = reader::parse_test(text).map_err(ModuleError::Parse)?;
         let mut runs = Vec::new();
         let mut funcs = Vec::new();
         for (func, details) in file.functions {
