@@ -212,6 +212,46 @@ pub fn pick_f64(r: &mut Rng<'_>) -> u64 {
     d[r.index(d.len())]
 }
 
+/// Interesting `f16` bit patterns: zeros, ones, infinities, quiet and
+/// signalling NaNs, the smallest subnormal and normal, the largest finite
+/// value, and integers around the edge of exact representation.
+const F16_BITS: [u16; 16] = [
+    0x0000, 0x8000, 0x3c00, 0xbc00, 0x7c00, 0xfc00, 0x7e00, 0xfe00, 0x7d00, 0x0001, 0x03ff, 0x0400,
+    0x7bff, 0xfbff, 0x6800, 0x3800,
+];
+
+/// `f16` bits (dictionary-biased).
+pub fn pick_f16(r: &mut Rng<'_>) -> u16 {
+    if r.chance(1, 4) {
+        return r.u32() as u16;
+    }
+    F16_BITS[r.index(F16_BITS.len())]
+}
+
+/// Interesting `f128` bit patterns (as for [`pick_f16`]).
+const F128_BITS: [u128; 12] = [
+    0,
+    1 << 127,
+    0x3fff << 112,
+    0xbfff << 112,
+    0x7fff << 112,
+    0xffff << 112,
+    0x7fff_8000 << 96,
+    0x7fff_4000 << 96,
+    1,
+    1 << 112,
+    (0x7fff << 112) - 1,
+    0x4034 << 112,
+];
+
+/// `f128` bits (dictionary-biased).
+pub fn pick_f128(r: &mut Rng<'_>) -> u128 {
+    if r.chance(1, 4) {
+        return (u128::from(r.u64()) << 64) | u128::from(r.u64());
+    }
+    F128_BITS[r.index(F128_BITS.len())]
+}
+
 /// Lane shapes of a 128-bit vector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LaneShape {

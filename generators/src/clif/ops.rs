@@ -3,7 +3,7 @@
 
 use cranelift_codegen::data_value::DataValue;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::immediates::{Ieee32, Ieee64, Imm64, Offset32, Uimm8};
+use cranelift_codegen::ir::immediates::{Ieee16, Ieee32, Ieee64, Ieee128, Imm64, Offset32, Uimm8};
 use cranelift_codegen::ir::instructions::InstructionFormat;
 use cranelift_codegen::ir::{
     AtomicRmwOp, ConstantData, Endianness, InstBuilder, MemFlagsData, Opcode, TrapCode, Type,
@@ -214,12 +214,14 @@ pub fn data_value(r: &mut crate::rng::Rng<'_>, ty: Type) -> DataValue {
         return DataValue::V128(dict::pick_v128(r).to_le_bytes());
     }
     match ty {
+        types::F16 => DataValue::F16(Ieee16::with_bits(dict::pick_f16(r))),
         types::F32 => DataValue::F32(Ieee32::with_bits(dict::pick_f32(r))),
         types::F64 => DataValue::F64(Ieee64::with_bits(dict::pick_f64(r))),
         types::I8 => DataValue::I8(dict::pick_int(r, 8) as u8 as i8),
         types::I16 => DataValue::I16(dict::pick_int(r, 16) as u16 as i16),
         types::I32 => DataValue::I32(dict::pick_int(r, 32) as u32 as i32),
         types::I64 => DataValue::I64(dict::pick_int(r, 64) as u64 as i64),
+        types::F128 => DataValue::F128(Ieee128::with_bits(dict::pick_f128(r))),
         _ => DataValue::I128(dict::pick_int(r, 128) as i128),
     }
 }

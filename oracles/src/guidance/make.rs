@@ -357,17 +357,29 @@ mod tests {
     }
 
     #[test]
-    fn narrow_vector_arguments_parse_back() {
+    fn narrow_vector_and_half_and_quad_float_arguments_parse_back() {
         let c = catalog();
-        let mut p = Pattern::new();
-        let x = p.add_any(TypeSet::of(types::I8X8));
-        p.root = p.add_inst(Opcode::Iadd, TypeSet::of(types::I8X8), vec![x, x], vec![]);
-        let pats = [Prepared::new(&p, 12)];
-        for seed in 0..8 {
-            let b = seed_bytes(seed, 512);
-            let case = build(Recipe::Clif(0), &c.rules()[0], &c, &pats, &mut Rng::new(&b)).unwrap();
-            let text = String::from_utf8(case.to_bytes()).unwrap();
-            shoal_runtime::clif::ClifModule::parse_with_runs(&text).unwrap();
+        for (ty, op) in [
+            (types::I8X8, Opcode::Iadd),
+            (types::F16, Opcode::Fadd),
+            (types::F128, Opcode::Fadd),
+        ] {
+            let mut p = Pattern::new();
+            let x = p.add_any(TypeSet::of(ty));
+            p.root = p.add_inst(op, TypeSet::of(ty), vec![x, x], vec![]);
+            let pats = [Prepared::new(&p, 12)];
+            for seed in 0..8 {
+                let b = seed_bytes(seed, 512);
+                let case =
+                    build(Recipe::Clif(0), &c.rules()[0], &c, &pats, &mut Rng::new(&b)).unwrap();
+                let text = String::from_utf8(case.to_bytes()).unwrap();
+                let parsed = shoal_runtime::clif::ClifModule::parse_with_runs(&text);
+                assert!(
+                    parsed.is_ok(),
+                    "{ty}: {parsed:?}\n{text}",
+                    parsed = parsed.err()
+                );
+            }
         }
     }
 
