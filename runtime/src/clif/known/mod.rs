@@ -3,11 +3,14 @@
 //! bugs already reduced into `corpus/regressions/`, each with a tight
 //! predicate so that it explains *only* its own symptom.
 //!
-//! Two kinds of symptom are recognised:
+//! Three kinds of symptom are recognised:
 //!
 //! * [`Symptom::CompileFailure`]: a compile failure of a given kind whose
 //!   message contains one of the entry's needles, on a function in which
 //!   the entry's `shape` finds the construct responsible (when it has one).
+//! * [`Symptom::Unlowered`]: Cranelift's "should be implemented in ISLE"
+//!   error naming an instruction whose shape the backend documents as
+//!   unlowered ([`super::gaps`]).
 //! * [`Symptom::Workaround`]: a wrong result or compile failure of a
 //!   function in which `shape` finds the construct, *confirmed* by
 //!   rewriting the module with `rewrite` (an equivalent CLIF form that
