@@ -8,9 +8,9 @@
 //! * [`Symptom::CompileFailure`]: a compile failure of a given kind whose
 //!   message contains one of the entry's needles, on a function in which
 //!   the entry's `shape` finds the construct responsible (when it has one).
-//! * [`Symptom::Unlowered`]: Cranelift's "should be implemented in ISLE"
-//!   error naming an instruction whose shape the backend documents as
-//!   unlowered ([`super::gaps`]).
+//! * [`Symptom::Unlowered`]: the error Cranelift gives when no lowering
+//!   rule matched ("should be implemented in ISLE"), naming an instruction
+//!   whose shape the backend documents as unlowered ([`super::gaps`]).
 //! * [`Symptom::Workaround`]: a wrong result or compile failure of a
 //!   function in which `shape` finds the construct, *confirmed* by
 //!   rewriting the module with `rewrite` (an equivalent CLIF form that
