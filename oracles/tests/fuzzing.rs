@@ -448,6 +448,16 @@ fn inputs_invalid_for_the_target_are_not_findings() {
     }
 }
 
+/// Both CLIF targets judge `text` without a finding.
+fn assert_no_clif_finding(text: &str) {
+    for target in [FuzzTarget::ClifLower, FuzzTarget::ClifOpt] {
+        match target.run(text.as_bytes()) {
+            Run::Judged(CaseResult::Agree | CaseResult::Inconclusive(_)) => {}
+            other => panic!("{target}: {other:?}"),
+        }
+    }
+}
+
 /// x86-64 narrows i64x2 lanes only in the shape of wasm's
 /// `i32x4.trunc_sat_f64x2_u_zero` (`uunarrow` of a saturating conversion
 /// and a zero vector); a mutation of the zero vector gets Cranelift's clean
@@ -460,12 +470,7 @@ fn x64_narrowing_gaps_are_not_findings() {
                 const1 = 0xffffffff00000000ffffffff00000000\n\nblock0(v0: f64x2):\n    \
                 v1 = fcvt_to_uint_sat.i64x2 v0\n    v2 = vconst.i64x2 const1\n    \
                 v3 = uunarrow v1, v2\n    return v3\n}\n";
-    for target in [FuzzTarget::ClifLower, FuzzTarget::ClifOpt] {
-        match target.run(text.as_bytes()) {
-            Run::Judged(CaseResult::Agree | CaseResult::Inconclusive(_)) => {}
-            other => panic!("{target}: {other:?}"),
-        }
-    }
+    assert_no_clif_finding(text);
 }
 
 /// A mutation that turns a conversion's operand into an i128 (found by a
@@ -477,12 +482,7 @@ fn x64_unlowered_shapes_from_mutations_are_not_findings() {
     let text = "test compile\nset opt_level=speed\ntarget x86_64\n\n\
                 function %f(i128) -> f64 fast {\nblock0(v0: i128):\n    \
                 v1 = fcvt_from_sint.f64 v0\n    return v1\n}\n; run: %f(3) == 0x1.8p1\n";
-    for target in [FuzzTarget::ClifLower, FuzzTarget::ClifOpt] {
-        match target.run(text.as_bytes()) {
-            Run::Judged(CaseResult::Agree | CaseResult::Inconclusive(_)) => {}
-            other => panic!("{target}: {other:?}"),
-        }
-    }
+    assert_no_clif_finding(text);
 }
 
 /// A mutated wasm case that passes `f32x4.sqrt` of a negative lane (a NaN

@@ -38,13 +38,14 @@ pub fn check_entity_numbers(text: &str) -> Result<(), String> {
     for (i, line) in text.lines().enumerate() {
         let code = line.split(';').next().unwrap_or("");
         for word in words(code) {
-            if let Some(n) = entity_number(word)
+            if let Some((_, n)) = word.entity
                 && n > MAX_ENTITY_NUMBER
             {
                 return Err(format!(
-                    "line {}: `{word}`: entity numbers above {MAX_ENTITY_NUMBER} are refused \
+                    "line {}: `{}`: entity numbers above {MAX_ENTITY_NUMBER} are refused \
                      (the reader would allocate every entity up to it)",
-                    i + 1
+                    i + 1,
+                    &code[word.start..word.end]
                 ));
             }
         }
@@ -52,40 +53,57 @@ pub fn check_entity_numbers(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The lexer's words (a letter or `_`, then letters, digits and `_`), not
-/// counting the tails of `%names`, numbers and other words.
-fn words(code: &str) -> impl Iterator<Item = &str> {
-    let bytes = code.as_bytes();
-    let is_word = |b: u8| b == b'_' || b.is_ascii_alphanumeric();
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        while i < bytes.len() {
-            let start = i;
-            if !is_word(bytes[i]) {
-                i += 1;
-                continue;
-            }
-            while i < bytes.len() && is_word(bytes[i]) {
-                i += 1;
-            }
-            let after_sigil = start > 0 && matches!(bytes[start - 1], b'%' | b'@' | b'#' | b'.');
-            if !after_sigil && !bytes[start].is_ascii_digit() {
-                return Some(&code[start..i]);
-            }
-        }
-        None
-    })
+/// One word of CLIF text (a run of letters, digits and `_`) and, when it
+/// refers to a numbered entity, the entity's prefix and number.
+pub struct Word<'a> {
+    /// Byte offset of the word in its line.
+    pub start: usize,
+    /// Byte offset just past the word.
+    pub end: usize,
+    /// `("v", 12)` for `v12`; `None` for names, types, numbers, ...
+    pub entity: Option<(&'a str, u64)>,
 }
 
-/// The number of an entity reference such as `v12` or `block3`.
-fn entity_number(word: &str) -> Option<u64> {
-    let digits = word.len() - word.bytes().rev().take_while(u8::is_ascii_digit).count();
-    let (prefix, number) = word.split_at(digits);
-    if number.is_empty() || !ENTITY_PREFIXES.contains(&prefix) {
+/// The words of one line of CLIF text. A word right after `%` or `:` is
+/// part of a function name (`%v7`, `u0:9`), and one after `.` is a type
+/// (`iadd.i32`): neither refers to an entity.
+pub fn words(line: &str) -> Vec<Word<'_>> {
+    let bytes = line.as_bytes();
+    let is_word = |b: u8| b == b'_' || b.is_ascii_alphanumeric();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_word(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && is_word(bytes[i]) {
+            i += 1;
+        }
+        let named = start > 0 && matches!(bytes[start - 1], b'%' | b':' | b'.');
+        out.push(Word {
+            start,
+            end: i,
+            entity: if named { None } else { entity(&line[start..i]) },
+        });
+    }
+    out
+}
+
+/// The prefix and number of an entity reference such as `v12` or `block3`,
+/// as `cranelift-reader`'s lexer reads it (no leading zeros). A number too
+/// long for a `u64` saturates: it is certainly too high.
+pub fn entity(word: &str) -> Option<(&str, u64)> {
+    let digits = word.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    let prefix = &word[..word.len() - digits.len()];
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    // Too long for a u64 is certainly too high.
-    Some(number.parse().unwrap_or(u64::MAX))
+    if (digits.len() > 1 && digits.starts_with('0')) || !ENTITY_PREFIXES.contains(&prefix) {
+        return None;
+    }
+    Some((prefix, digits.parse().unwrap_or(u64::MAX)))
 }
 
 /// `cranelift_reader::parse_test` behind [`check_entity_numbers`].

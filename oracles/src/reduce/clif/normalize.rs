@@ -6,59 +6,35 @@
 
 use std::collections::{HashMap, HashSet};
 
+use shoal_runtime::clif::reader::{self, Word};
+
 /// Entity prefixes whose declarations may be dropped when unused.
 const DECLARED: &[&str] = &["ss", "dss", "sig", "fn", "const", "gv"];
 /// Every entity prefix that gets renumbered.
 const RENUMBERED: &[&str] = &["ss", "dss", "sig", "fn", "const", "gv", "v", "block"];
 
-/// One identifier token: its byte range and, if it names an entity, the
-/// entity's prefix and number.
-struct Token<'a> {
-    start: usize,
-    end: usize,
-    entity: Option<(&'a str, u32)>,
+/// An entity of one of the [`RENUMBERED`] kinds.
+fn renumbered(e: (&str, u64)) -> Option<(&'static str, u64)> {
+    RENUMBERED.iter().find(|p| **p == e.0).map(|p| (*p, e.1))
 }
 
-fn tokens(line: &str) -> Vec<Token<'_>> {
-    let bytes = line.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if !(bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-            i += 1;
-        }
-        // `%name` and `u0:1`-style names are function names, not entities.
-        let named = start > 0 && matches!(bytes[start - 1], b'%' | b':');
-        let entity = if named { None } else { entity(&line[start..i]) };
-        out.push(Token {
-            start,
-            end: i,
-            entity,
-        });
-    }
-    out
+/// The renumbered entity `word` refers to.
+fn entity(word: &str) -> Option<(&'static str, u64)> {
+    reader::entity(word).and_then(renumbered)
 }
 
-fn entity(word: &str) -> Option<(&str, u32)> {
-    let digits = word.trim_start_matches(|c: char| c.is_ascii_alphabetic());
-    let prefix = &word[..word.len() - digits.len()];
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+/// The line's words, with entity references outside [`RENUMBERED`]
+/// treated as plain words.
+fn tokens(line: &str) -> Vec<Word<'_>> {
+    let mut words = reader::words(line);
+    for w in &mut words {
+        w.entity = w.entity.and_then(renumbered);
     }
-    if digits.len() > 1 && digits.starts_with('0') {
-        return None;
-    }
-    let prefix = RENUMBERED.iter().find(|p| **p == prefix)?;
-    Some((prefix, digits.parse().ok()?))
+    words
 }
 
 /// The entity a preamble line declares (`ss0 = explicit_slot 8`).
-fn declared(line: &str) -> Option<(&'static str, u32)> {
+fn declared(line: &str) -> Option<(&'static str, u64)> {
     let (lhs, _) = line.split_once(" = ")?;
     let (prefix, n) = entity(lhs.trim())?;
     let prefix = DECLARED.iter().find(|p| **p == prefix)?;
@@ -84,7 +60,7 @@ pub fn function_text(text: &str) -> String {
 }
 
 /// The alias a line declares (`v3 -> v2` declares `v3`).
-fn alias(line: &str) -> Option<(&str, u32)> {
+fn alias(line: &str) -> Option<(&str, u64)> {
     let (lhs, rhs) = line.split_once(" -> ")?;
     entity(rhs.trim())?;
     entity(lhs.trim()).filter(|(p, _)| *p == "v")
@@ -92,7 +68,7 @@ fn alias(line: &str) -> Option<(&str, u32)> {
 
 /// Drops alias lines (`v3 -> v2`) for aliases nothing uses.
 fn drop_unused_aliases<'a>(lines: &[&'a str]) -> Vec<&'a str> {
-    let mut used: HashSet<(&str, u32)> = HashSet::new();
+    let mut used: HashSet<(&str, u64)> = HashSet::new();
     for line in lines.iter().filter(|l| alias(l).is_none()) {
         used.extend(tokens(line).into_iter().filter_map(|t| t.entity));
     }
@@ -105,8 +81,8 @@ fn drop_unused_aliases<'a>(lines: &[&'a str]) -> Vec<&'a str> {
 
 /// Entities referenced by the body, closed over preamble declarations
 /// (a function reference uses its signature, and so on).
-fn used_entities(lines: &[&str], body_start: usize) -> HashSet<(&'static str, u32)> {
-    let mut used: HashSet<(&str, u32)> = HashSet::new();
+fn used_entities(lines: &[&str], body_start: usize) -> HashSet<(&'static str, u64)> {
+    let mut used: HashSet<(&str, u64)> = HashSet::new();
     for line in &lines[body_start..] {
         used.extend(tokens(line).into_iter().filter_map(|t| t.entity));
     }
@@ -132,8 +108,8 @@ fn used_entities(lines: &[&str], body_start: usize) -> HashSet<(&'static str, u3
 
 /// Renumbers entities densely in order of first appearance.
 fn renumber(lines: &[&str]) -> String {
-    let mut next: HashMap<&str, u32> = HashMap::new();
-    let mut map: HashMap<(&str, u32), u32> = HashMap::new();
+    let mut next: HashMap<&str, u64> = HashMap::new();
+    let mut map: HashMap<(&str, u64), u64> = HashMap::new();
     let mut out = String::new();
     for line in lines {
         let mut last = 0;
